@@ -1,0 +1,5 @@
+"""Tables of the cycle area (see the area's package docstring)."""
+
+from cupx.adapters.tables.base import metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,1 @@
+"""API routers, one module per area; each defines `router` and declares a permission on every route."""
