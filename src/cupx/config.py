@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEV_SECRET", "Settings"]
 
-DEV_SECRET = "dev-only-change-me"  # noqa: S105 - a placeholder refused outside development
+DEV_SECRET = "dev-only-change-me"  # a placeholder, refused outside development
 
 
 def _derive_key(secret: str, purpose: str) -> str:

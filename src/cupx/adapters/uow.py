@@ -6,23 +6,31 @@ cipher and settings. On PostgreSQL, repositories may lock rows (`SELECT ... FOR 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from cupx.adapters.crypto import FieldCipher
 from cupx.adapters.repositories import IMPLEMENTATIONS, load_all
+from cupx.config import Settings
 from cupx.services.uow import UnitOfWork
 
-if TYPE_CHECKING:
-    from cupx.bootstrap import Runtime
+__all__ = ["RuntimeLike", "SqlUnitOfWork"]
 
-__all__ = ["SqlUnitOfWork"]
+
+class RuntimeLike(Protocol):
+    """What repositories may use of the runtime (defined in `cupx.bootstrap`, a layer above)."""
+
+    settings: Settings
+
+    @property
+    def cipher(self) -> FieldCipher: ...
 
 T = TypeVar("T")
 
 
 class SqlUnitOfWork(UnitOfWork):
-    def __init__(self, engine: Engine, runtime: Runtime, context: dict[str, Any] | None = None) -> None:
+    def __init__(self, engine: Engine, runtime: RuntimeLike, context: dict[str, Any] | None = None) -> None:
         self.engine = engine
         self.runtime = runtime
         self._context = context or {}

@@ -1,0 +1,1 @@
+"""CU-PX adapters package (see its modules)."""

@@ -1,0 +1,1 @@
+"""CU-PX analytics package (see its modules)."""

@@ -1,0 +1,1 @@
+"""CU-PX comms package (see its modules)."""

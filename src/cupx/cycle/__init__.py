@@ -1,0 +1,1 @@
+"""CU-PX cycle package (see its modules)."""

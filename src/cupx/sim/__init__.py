@@ -1,0 +1,1 @@
+"""CU-PX sim package (see its modules)."""

@@ -1,0 +1,1 @@
+"""CU-PX strategy package (see its modules)."""
