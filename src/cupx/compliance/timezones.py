@@ -1,0 +1,123 @@
+"""Candidate time zones of a consumer (RULES.md 7.2, conventions C-1..C-3; contract C1).
+
+Concept: the consumer may be in any zone the collector's information points to, so the guard keeps the
+*union* of the zones of every postal code, every phone area code (every zone the area code spans) and
+every stated location, and evaluates time-of-day and frequency rules in each of them.
+
+Invariants:
+- Results are sorted, de-duplicated IANA names that zoneinfo can load; unknown inputs add nothing.
+- Area codes: zones from phonenumbers UNION the reviewed override table `data/area_code_zones.csv`
+  (libphonenumber gives one zone for some multi-zone area codes, e.g. 850 Florida).
+- Pure and cached: no clock, no I/O beyond reading the packaged data table once.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+from collections.abc import Iterable
+from importlib import resources
+from zoneinfo import ZoneInfo, available_timezones
+
+import phonenumbers
+from phonenumbers import timezone as pn_timezone
+
+__all__ = [
+    "AREA_CODE_TABLE_VERSION",
+    "area_code_overrides",
+    "candidate_zones",
+    "zones_for_phone",
+    "zones_for_postal_code",
+    "zones_for_stated",
+    "is_valid_zone",
+]
+
+AREA_CODE_TABLE_VERSION = "2026-12-01"
+
+_US_ZIP = re.compile(r"^\s*(\d{5})(?:-\d{4})?\s*$")
+# UK postcodes (outward + inward code); the whole of the UK is one zone.
+_UK_POSTCODE = re.compile(r"^\s*[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\s*$", re.IGNORECASE)
+_ZIP_IN_TEXT = re.compile(r"\b(\d{5})(?:-\d{4})?\s*$")
+_UNKNOWN = "Etc/Unknown"
+
+
+@functools.cache
+def _valid_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_valid_zone(name: str) -> bool:
+    """True when `name` is an IANA zone zoneinfo can load."""
+    if name in _valid_zones():
+        return True
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # OSError: zoneinfo raises IsADirectoryError etc.
+        return False
+    return True
+
+
+@functools.cache
+def area_code_overrides() -> dict[str, tuple[str, ...]]:
+    """The reviewed multi-zone area-code table (area code -> zones to add)."""
+    text = resources.files("cupx.compliance.data").joinpath("area_code_zones.csv").read_text("utf-8")
+    rows = csv.DictReader(io.StringIO("".join(line for line in text.splitlines(True) if not line.startswith("#"))))
+    return {row["area_code"]: tuple(row["zones"].split("|")) for row in rows}
+
+
+@functools.cache
+def zones_for_postal_code(code: str) -> tuple[str, ...]:
+    """Zones of a US ZIP (zipcodes package) or a UK postcode; also accepts an address ending in a ZIP."""
+    match = _US_ZIP.match(code) or _ZIP_IN_TEXT.search(code)
+    if match:
+        import zipcodes  # imported lazily: loading its table costs ~0.3 s
+
+        try:
+            found = zipcodes.matching(match.group(1))  # type: ignore[no-untyped-call]
+        except (ValueError, TypeError):
+            return ()
+        return tuple(sorted({z["timezone"] for z in found if z.get("timezone") and is_valid_zone(z["timezone"])}))
+    if _UK_POSTCODE.match(code):
+        return ("Europe/London",)
+    return ()
+
+
+@functools.cache
+def zones_for_phone(number: str) -> tuple[str, ...]:
+    """Every zone a phone number's area code spans (phonenumbers + the override table)."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return ()
+    zones = {z for z in pn_timezone.time_zones_for_number(parsed) if z != _UNKNOWN}
+    if parsed.country_code == 1:
+        national = str(parsed.national_number)
+        zones.update(area_code_overrides().get(national[:3], ()))
+    return tuple(sorted(z for z in zones if is_valid_zone(z)))
+
+
+@functools.cache
+def zones_for_stated(value: str) -> tuple[str, ...]:
+    """A stated location: an IANA zone name, else a postal code."""
+    value = value.strip()
+    if is_valid_zone(value) and "/" in value:
+        return (value,)
+    return zones_for_postal_code(value)
+
+
+def candidate_zones(
+    postal_codes: Iterable[str] = (),
+    phone_numbers: Iterable[str] = (),
+    stated: Iterable[str] = (),
+) -> tuple[str, ...]:
+    """Sorted IANA zones from US ZIPs, E.164 phone area codes and stated zones (contract C1, C-3)."""
+    zones: set[str] = set()
+    for code in postal_codes:
+        zones.update(zones_for_postal_code(code))
+    for number in phone_numbers:
+        zones.update(zones_for_phone(number))
+    for value in stated:
+        zones.update(zones_for_stated(value))
+    return tuple(sorted(zones))
