@@ -1,0 +1,203 @@
+"""Bulk writes: many rows into one table inside the caller's transaction, fast on both databases.
+
+- `bulk_insert(connection, table, rows)` takes a `polars.DataFrame` (columns named like the table's) or
+  an iterable of dicts / tuples. On PostgreSQL it streams the rows with `COPY ... FROM STDIN` (CSV
+  produced by Polars in C, so a million rows take seconds); on SQLite it runs one `executemany` on the
+  raw sqlite3 cursor. It never commits: the rows land or vanish with the caller's transaction.
+- Values are converted to what SQLAlchemy's own types store, so reading back through the tables gives
+  the same values as a Core insert would: dates as ISO text and instants as naive UTC text on SQLite
+  (`UtcDateTime` puts UTC back on read), booleans as 0/1; `bytes` columns (encrypted data) as bytea.
+  Naive datetimes are refused, as `UtcDateTime` refuses them.
+- `allocate_ids(connection, table, n)` reserves `n` consecutive primary keys and returns the first, so
+  child rows (phones of new customers, ledger entries of new debts) can reference parents without a
+  round trip per row. On PostgreSQL it takes an EXCLUSIVE lock on the table (plain reads still run)
+  until the transaction ends and moves the id sequence past the block; on SQLite the single writer
+  lock makes `max(id) + 1` safe once the transaction writes (insert the block before allocating
+  again for the same table).
+
+Usage (cycle, simulator, imports):
+
+    with runtime.uow() as uow:
+        conn = uow.connection
+        first = allocate_ids(conn, "outbox_messages", len(df))
+        bulk_insert(conn, "outbox_messages", df.with_columns(id=pl.int_range(first, first + len(df))))
+        uow.commit()
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Date,
+    Float,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    Table,
+    text,
+)
+from sqlalchemy.types import TypeEngine
+
+from cupx.adapters.tables.base import metadata
+from cupx.adapters.types import UtcDateTime
+
+__all__ = ["allocate_ids", "bulk_insert", "polars_schema", "to_frame"]
+
+_SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%6f"  # the text SQLAlchemy's SQLite DateTime stores and parses
+_COPY_CHUNK_ROWS = 200_000  # bounded memory for the CSV text of one COPY chunk
+
+
+def _table(table: Table | str) -> Table:
+    if isinstance(table, Table):
+        return table
+    return metadata.tables[table]
+
+
+def _polars_type(sa_type: TypeEngine[Any]) -> pl.DataType:
+    t = sa_type
+    if isinstance(t, UtcDateTime):
+        return pl.Datetime("us", "UTC")
+    impl = getattr(t, "impl", None)
+    if isinstance(t, Boolean):
+        return pl.Boolean()
+    if isinstance(t, BigInteger | Integer | SmallInteger) or (impl is not None and isinstance(impl, Integer)):
+        return pl.Int64()
+    if isinstance(t, Float):
+        return pl.Float64()
+    if isinstance(t, Date):
+        return pl.Date()
+    if isinstance(t, LargeBinary):
+        return pl.Binary()
+    return pl.String()
+
+
+def polars_schema(table: Table | str, columns: Sequence[str] | None = None) -> dict[str, pl.DataType]:
+    """The Polars dtype of each column of `table` (all columns, or those named)."""
+    tbl = _table(table)
+    names = list(columns) if columns is not None else [c.name for c in tbl.columns]
+    return {name: _polars_type(tbl.c[name].type) for name in names}
+
+
+def to_frame(table: Table | str, rows: pl.DataFrame | Iterable[Mapping[str, Any] | Sequence[Any]],
+             columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """Rows as a DataFrame typed like the table's columns (tuples need `columns`)."""
+    tbl = _table(table)
+    if isinstance(rows, pl.DataFrame):
+        unknown = [c for c in rows.columns if c not in tbl.c]
+        if unknown:
+            raise ValueError(f"{tbl.name} has no column(s) {unknown}")
+        _check_aware_frame(rows)
+        schema = polars_schema(tbl, rows.columns)
+        return rows.cast(schema)  # type: ignore[arg-type]
+    data = list(rows)
+    if not data:
+        return pl.DataFrame(schema=polars_schema(tbl, columns or []))
+    if isinstance(data[0], Mapping):
+        names = list(columns) if columns is not None else list(data[0].keys())
+        data = [tuple(r.get(k) for k in names) for r in data]  # type: ignore[union-attr]
+    elif columns is None:
+        raise ValueError("tuple rows need `columns`")
+    else:
+        names = list(columns)
+    schema = polars_schema(tbl, names)
+    _check_aware_rows(data, [i for i, n in enumerate(names) if isinstance(schema[n], pl.Datetime)], names)
+    return pl.DataFrame(data, schema=schema, orient="row")
+
+
+def _check_aware_frame(df: pl.DataFrame) -> None:
+    # Polars would silently read a naive column as UTC; UtcDateTime refuses naive values, so do we.
+    for name, dtype in df.schema.items():
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is None and df[name].null_count() < len(df):
+            raise ValueError(f"naive datetimes in column {name!r} refused: store aware UTC instants")
+
+
+def _check_aware_rows(data: list[Any], positions: list[int], names: list[str]) -> None:
+    for row in data:
+        for i in positions:
+            value = row[i]
+            if isinstance(value, datetime) and value.utcoffset() is None:
+                raise ValueError(f"naive datetimes in column {names[i]!r} refused: store aware UTC instants")
+
+
+def bulk_insert(connection: Connection,
+                table: Table | str,
+                rows: pl.DataFrame | Iterable[Mapping[str, Any] | Sequence[Any]],
+                columns: Sequence[str] | None = None) -> int:
+    """Insert every row into `table` in the caller's transaction; returns the number of rows.
+
+    COPY on PostgreSQL, one executemany on SQLite. Columns left out get their server defaults, so
+    include `id` only when you allocated ids (`allocate_ids`).
+    """
+    tbl = _table(table)
+    df = to_frame(tbl, rows, columns)
+    if df.height == 0:
+        return 0
+    if connection.dialect.name == "postgresql":
+        _copy_postgres(connection, tbl.name, df)
+    else:
+        _executemany_sqlite(connection, tbl.name, df)
+    return df.height
+
+
+def _copy_postgres(connection: Connection, table: str, df: pl.DataFrame) -> None:
+    out = df.with_columns(
+        [("\\x" + pl.col(n).bin.encode("hex")).alias(n) for n, t in df.schema.items() if t == pl.Binary()]
+    )
+    cols = ", ".join(f'"{c}"' for c in out.columns)
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur:
+        with cur.copy(f'COPY "{table}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy:
+            for start in range(0, out.height, _COPY_CHUNK_ROWS):
+                buf = io.BytesIO()
+                # Strings always quoted so an empty string stays '' and an unquoted empty field is NULL.
+                out.slice(start, _COPY_CHUNK_ROWS).write_csv(buf, include_header=False, quote_style="non_numeric")
+                copy.write(buf.getvalue())
+
+
+def _sqlite_values(df: pl.DataFrame) -> pl.DataFrame:
+    conv = []
+    for name, dtype in df.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            conv.append(pl.col(name).dt.convert_time_zone("UTC").dt.strftime(_SQLITE_INSTANT))
+        elif dtype == pl.Date():
+            conv.append(pl.col(name).dt.strftime("%Y-%m-%d"))
+        elif dtype == pl.Boolean():
+            conv.append(pl.col(name).cast(pl.Int8))
+    return df.with_columns(conv) if conv else df
+
+
+def _executemany_sqlite(connection: Connection, table: str, df: pl.DataFrame) -> None:
+    out = _sqlite_values(df)
+    cols = ", ".join(f'"{c}"' for c in out.columns)
+    marks = ", ".join("?" for _ in out.columns)
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    cur = raw.cursor()
+    try:
+        cur.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', out.iter_rows())  # noqa: S608
+    finally:
+        cur.close()
+
+
+def allocate_ids(connection: Connection, table: Table | str, n: int) -> int:
+    """Reserve `n` consecutive ids of `table`'s primary key for this transaction; return the first."""
+    name = _table(table).name
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f'LOCK TABLE "{name}" IN EXCLUSIVE MODE'))
+        seq = connection.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name}).scalar_one()
+        top = connection.execute(text(f'SELECT coalesce(max(id), 0) FROM "{name}"')).scalar_one()  # noqa: S608
+        first = max(int(connection.execute(text("SELECT nextval(:s)"), {"s": seq}).scalar_one()), int(top) + 1)
+        if n > 0:
+            connection.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": first + n - 1})
+        return first
+    top = connection.execute(text(f'SELECT coalesce(max(id), 0) FROM "{name}"')).scalar_one()  # noqa: S608
+    return int(top) + 1

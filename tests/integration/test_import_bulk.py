@@ -1,0 +1,56 @@
+"""`bulk_insert` / `allocate_ids` on both databases: values read back as a Core insert would store them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine, select
+
+from cupx.adapters.bulk import allocate_ids, bulk_insert
+from cupx.adapters.tables.core import customers
+
+NOW = datetime(2026, 9, 8, 14, 10, 5, 123456, tzinfo=UTC)
+
+
+def test_bulk_insert_frame_and_dicts_round_trip(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.begin()
+        first = allocate_ids(conn, customers, 2)
+        frame = pl.DataFrame({
+            "id": [first, first + 1], "external_id": ["C1", "C2"], "name_enc": [b"\x00\xff,\"", b""],
+            "flags": ["", "deceased"], "row_hash": ["h1", "h2"], "created_at": [NOW, NOW], "updated_at": [NOW, NOW],
+            "customer_since": [date(2020, 1, 2), None],
+        })
+        assert bulk_insert(conn, customers, frame) == 2
+        bulk_insert(conn, "customers", [{"external_id": "C3", "name_enc": b"x", "row_hash": "h3",
+                                         "created_at": NOW, "updated_at": NOW}])
+        conn.commit()
+        rows = {r.external_id: r for r in conn.execute(select(customers))}
+    assert rows["C1"].id == first and rows["C2"].id == first + 1 and rows["C3"].id == first + 2
+    assert bytes(rows["C1"].name_enc) == b"\x00\xff,\"" and bytes(rows["C2"].name_enc) == b""
+    assert rows["C1"].flags == "" and rows["C2"].flags == "deceased"
+    assert rows["C1"].customer_since == date(2020, 1, 2) and rows["C2"].customer_since is None
+    assert rows["C1"].created_at == NOW and rows["C3"].preferred_language == "en"
+
+
+def test_allocate_ids_moves_past_the_block(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.begin()
+        first = allocate_ids(conn, "customers", 10)
+        bulk_insert(conn, customers, [(first + 9, "X", b"x", "h", NOW, NOW)],
+                    columns=["id", "external_id", "name_enc", "row_hash", "created_at", "updated_at"])
+        conn.commit()
+        assert allocate_ids(conn, customers, 1) == first + 10
+        conn.rollback()
+
+
+def test_naive_instants_refused(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.begin()
+        naive = datetime(2026, 1, 1)
+        with pytest.raises(ValueError, match="naive"):
+            bulk_insert(conn, customers, [{"external_id": "N", "name_enc": b"x", "row_hash": "h",
+                                           "created_at": naive, "updated_at": naive}])
+        conn.rollback()
