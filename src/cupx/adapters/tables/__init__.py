@@ -6,7 +6,7 @@ Alembic's autogenerate comparison and the tests use. Migrations live in `migrati
 branch per area off the core revision (`alembic upgrade heads`).
 """
 
-from cupx.adapters.tables import analytics, comms, compliance, core, cycle, payments
+from cupx.adapters.tables import analytics, comms, compliance, core, cycle, payments, sim
 from cupx.adapters.tables.base import metadata
 
-__all__ = ["analytics", "comms", "compliance", "core", "cycle", "metadata", "payments"]
+__all__ = ["analytics", "comms", "compliance", "core", "cycle", "metadata", "payments", "sim"]
