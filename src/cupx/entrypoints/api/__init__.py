@@ -71,4 +71,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
+        install = getattr(module, "install", None)  # optional non-route setup: static mounts, handlers
+        if install is not None:
+            install(app)
     return app
