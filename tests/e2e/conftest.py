@@ -12,6 +12,7 @@ so every e2e test runs on SQLite and, when CUPX_TEST_POSTGRES_URL is set, on Pos
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -77,3 +78,52 @@ def client_for(app: FastAPI, make_user: Callable[..., tuple[str, str, str]]) -> 
     yield factory
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def make_debt(runtime: Runtime) -> Callable[..., dict[str, Any]]:
+    """Insert a customer (with a phone and an email) and a debt with one charge; return their ids.
+
+    Defaults: USD, 1,000.00 charged on 2026-01-01, one instalment of the whole amount due 2026-02-01.
+    Pass `customer_id` to add a debt to an existing customer, `charges` for several (kind, minor, date).
+    """
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import insert
+
+    from cupx.adapters.tables.core import customer_emails, customer_phones, customers, debts, ledger_entries
+
+    def make(*, currency: str = "USD", amount_minor: int = 100_000, customer_id: int | None = None,
+             phone: str = "+13125550199", email: str | None = None, name: str = "Ada Example",
+             due: list[tuple[str, int]] | None = None, charges: list[tuple[str, int, str]] | None = None,
+             status: str = "delinquent") -> dict[str, Any]:
+        n = next(_serial)
+        now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+        cipher = runtime.cipher
+        customer_external_id = None
+        with runtime.engine.begin() as conn:
+            if customer_id is None:
+                customer_external_id = f"C-{n}"
+                customer_id = int(conn.execute(insert(customers).values(
+                    external_id=f"C-{n}", name_enc=cipher.encrypt(name), row_hash="x", created_at=now,
+                    updated_at=now)).inserted_primary_key[0])
+                conn.execute(insert(customer_phones).values(
+                    customer_id=customer_id, number_enc=cipher.encrypt(phone), number_hash=cipher.lookup_hash(phone),
+                    area_code=phone[2:5], type="mobile"))
+                mail = email or f"person{n}@example.com"
+                conn.execute(insert(customer_emails).values(
+                    customer_id=customer_id, address_enc=cipher.encrypt(mail), address_hash=cipher.lookup_hash(mail)))
+            schedule = due if due is not None else [("2026-02-01", amount_minor)]
+            debt_id = int(conn.execute(insert(debts).values(
+                external_id=f"D-{n}", customer_id=customer_id, creditor="Acme Bank", product="credit_card",
+                currency=currency, original_minor=amount_minor, due_schedule=json.dumps(schedule), status=status,
+                row_hash="x", created_at=now, updated_at=now)).inserted_primary_key[0])
+            entry_ids = []
+            for kind, minor, on in charges if charges is not None else [("charge", amount_minor, "2026-01-01")]:
+                entry_ids.append(int(conn.execute(insert(ledger_entries).values(
+                    debt_id=debt_id, kind=kind, amount_minor=minor, currency=currency,
+                    effective_date=date.fromisoformat(on), posted_at=now, source="import")).inserted_primary_key[0]))
+        return {"customer_id": customer_id, "customer_external_id": customer_external_id,
+                "debt_id": debt_id, "debt_external_id": f"D-{n}", "entry_ids": entry_ids}
+
+    return make
