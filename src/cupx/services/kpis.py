@@ -61,11 +61,11 @@ class KpiSource(abc.ABC):
     @abc.abstractmethod
     def ledger(self) -> pl.DataFrame: ...  # debt_id, effective_date, signed_minor, is_payment (bool)
     @abc.abstractmethod
-    def payments(self, start: datetime, end: datetime) -> pl.DataFrame: ...  # customer_id, amount_minor, currency
+    def payments(self, start: datetime, end: datetime) -> pl.DataFrame: ...  # customer_id, amount_minor, currency, day
     @abc.abstractmethod
     def promises(self, start: datetime, end: datetime) -> pl.DataFrame: ...  # customer_id, status
     @abc.abstractmethod
-    def contacts(self, start: datetime, end: datetime) -> pl.DataFrame: ...  # customer_id, type, channel, right_party
+    def contacts(self, start: datetime, end: datetime) -> pl.DataFrame: ...  # customer_id, type, channel, rpc, day
     @abc.abstractmethod
     def assignments(self, end: datetime) -> pl.DataFrame: ...  # customer_id, segment, strategy, arm
     @abc.abstractmethod
@@ -181,6 +181,19 @@ def _arms(acc: pl.DataFrame, pays: pl.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+def _daily(pays: pl.DataFrame, contacts: pl.DataFrame, acc: pl.DataFrame) -> dict[str, Any]:
+    """Per day of the period: collected per currency and outbound contacts (the dashboard's trend)."""
+    mine = contacts.filter(pl.col("type").is_in(OUTBOUND) & pl.col("customer_id").is_in(
+        acc["customer_id"].unique().implode()))
+    money = pays.group_by("day", "currency").agg(pl.col("amount_minor").sum()).sort("day", "currency")
+    out: dict[str, Any] = {"collected_minor": {}, "contacts": {}}
+    for day, cur, amount in money.iter_rows():
+        out["collected_minor"].setdefault(cur, {})[day.isoformat()] = int(amount)
+    for day, n in mine.group_by("day").len().sort("day").iter_rows():
+        out["contacts"][day.isoformat()] = int(n)
+    return out
+
+
 def compute_kpis(src: KpiSource, f: KpiFilters | None = None) -> dict[str, Any]:
     f = f or KpiFilters()
     lo, hi = src.period_bounds()
@@ -209,6 +222,7 @@ def compute_kpis(src: KpiSource, f: KpiFilters | None = None) -> dict[str, Any]:
         "arms": _arms(acc, pays),
         "csat": {"responses": surveys.height, "average": round(float(surveys["score"].mean() or 0), 2),
                  "satisfied_share": _rate(surveys.filter(pl.col("score") >= 4).height, surveys.height)},
+        "daily": _daily(pays, contacts, acc),
         "segments": sorted(set(assign["segment"].drop_nulls())),
         "strategies": sorted(set(assign["strategy"].drop_nulls())),
     }

@@ -74,7 +74,10 @@ def _phones(rng: np.random.Generator, n: int, area: np.ndarray, gb: np.ndarray) 
     exchange = np.where(exchange % 100 == 11, exchange + 1, exchange)  # no N11 exchanges
     line = rng.integers(1000, 10000, n)
     us = "+1" + area.astype(str) + exchange.astype(str) + line.astype(str)
-    uk = "+447" + rng.integers(400, 1000, n).astype(str) + rng.integers(100000, 1000000, n).astype(str)
+    # UK mobiles from 074xx-075xx and 077xx-079xx, skipping ranges phonenumbers does not know (0770x, 0791x)
+    blocks = np.array([b for b in range(740, 800) if not 760 <= b <= 770 and b != 791])
+    prefix = blocks[rng.integers(0, blocks.size, n)] * 10 + rng.integers(0, 10, n)
+    uk = "+44" + prefix.astype(str) + rng.integers(100000, 1000000, n).astype(str)
     return np.where(gb, uk, us)
 
 

@@ -68,9 +68,12 @@ class SqlKpiSource(KpiSource):
                           is_payment.alias("is_payment"))
 
     def payments(self, start: datetime, end: datetime) -> pl.DataFrame:
-        stmt = select(payments.c.customer_id, payments.c.amount_minor, payments.c.currency).where(
+        stmt = select(payments.c.customer_id, payments.c.amount_minor, payments.c.currency,
+                      payments.c.received_at).where(
             and_(payments.c.status == "posted", payments.c.received_at.between(start, end)))
-        return _frame(self.conn, stmt, {"customer_id": pl.Int64, "amount_minor": pl.Int64, "currency": pl.Utf8})
+        raw = _frame(self.conn, stmt, {"customer_id": pl.Int64, "amount_minor": pl.Int64, "currency": pl.Utf8,
+                                       "at": pl.Datetime("us", "UTC")})
+        return raw.with_columns(pl.col("at").dt.date().alias("day")).drop("at")
 
     def promises(self, start: datetime, end: datetime) -> pl.DataFrame:
         stmt = select(promises.c.customer_id, promises.c.status).where(
@@ -79,9 +82,11 @@ class SqlKpiSource(KpiSource):
 
     def contacts(self, start: datetime, end: datetime) -> pl.DataFrame:
         c = contact_events
-        stmt = select(c.c.customer_id, c.c.type, c.c.channel, c.c.right_party).where(c.c.at.between(start, end))
-        return _frame(self.conn, stmt, {"customer_id": pl.Int64, "type": pl.Utf8, "channel": pl.Utf8,
-                                        "right_party": pl.Boolean})
+        stmt = select(c.c.customer_id, c.c.type, c.c.channel, c.c.right_party, c.c.at).where(
+            c.c.at.between(start, end))
+        raw = _frame(self.conn, stmt, {"customer_id": pl.Int64, "type": pl.Utf8, "channel": pl.Utf8,
+                                       "right_party": pl.Boolean, "at": pl.Datetime("us", "UTC")})
+        return raw.with_columns(pl.col("at").dt.date().alias("day")).drop("at")
 
     def assignments(self, end: datetime) -> pl.DataFrame:
         o = outbox_messages

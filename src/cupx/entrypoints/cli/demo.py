@@ -49,12 +49,13 @@ def _import(rt: Runtime, paths: dict[str, Path], console: Console) -> None:
         for kind, path in paths.items():
             task = progress.add_task(f"import {kind}", total=None)
 
-            def report(done: int, total: int | None = None, _task: Any = task) -> None:
-                progress.update(_task, completed=done, total=total)
+            def report(stage: str, done: int, total: int, _task: Any = task, _kind: str = kind) -> None:
+                progress.update(_task, completed=done, total=total or None, description=f"import {_kind}: {stage}")
 
             result = import_file(rt, kind, path, progress=report)
-            rejected = getattr(result, "rows_rejected", 0)
-            progress.update(task, completed=1, total=1, description=f"import {kind} ({rejected} rejected)")
+            progress.update(task, description=f"import {kind}: {result.rows_total:,} rows, {result.rejected} rejected")
+            for row, field_name, reason in result.problems[:3]:
+                console.print(f"  [yellow]{kind} row {row} {field_name}: {reason}[/]")
 
 
 def _users(rt: Runtime) -> None:

@@ -38,13 +38,14 @@ def generate_cmd(
 def run_cmd(
     days: int = typer.Option(30, "--days", min=1, help="Days to simulate."),
     seed: int = typer.Option(7, "--seed", help="Seed of the behaviour model (only for a new simulation)."),
+    start: str = typer.Option("2026-09-01", "--start", help="Day 0: the generated portfolio's --as-of."),
 ) -> None:
     """Advance the simulation day by day: cycle, dispatch, simulated responses through the services."""
     from cupx.sim.runner import run_days
 
     rt = runtime()
     with cli_errors():
-        summary = run_days(rt, days, seed=seed)
+        summary = run_days(rt, days, seed=seed, start=date.fromisoformat(start))
     echo_json(summary)
 
 

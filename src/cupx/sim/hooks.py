@@ -1,0 +1,113 @@
+"""Where the simulator plugs into the other areas: the nightly cycle, the dispatcher, and the inbound
+paths for what customers say (opt-outs, disputes, complaints).
+
+- `nightly_cycle(rt, on)`: the cycle's run for the date (contract C5), which also resolves promises and
+  plan instalments; the payments area's nightly jobs run here too when the cycle does not run them.
+- `dispatch_day(rt, now)`: the in-process dispatcher to the file sinks (contract C6), at `now`.
+- Inbound: an SMS "STOP" goes through `cupx.services.inbound.receive_sms` (C6) when the customer has a
+  mobile; disputes, complaints and other opt-outs arrive as the creditor's daily contact-history file
+  through the importer (C9, `contacts` kind, RULES.md 6.2 vocabulary), the same path a real creditor
+  feed takes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cupx.bootstrap import Runtime
+from cupx.sim.responses import Action
+
+__all__ = ["Inbound", "dispatch_day", "nightly_cycle"]
+
+
+def _optional(module: str, name: str) -> Any:
+    """A function of another area, or None while that area has not landed it."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def nightly_cycle(rt: Runtime, on: date) -> None:
+    run = _optional("cupx.services.cycle", "run_cycle")
+    if run is not None:
+        run(rt, on)
+        return
+    from cupx.services.plans import process_plan_instalments
+    from cupx.services.promises import resolve_promises
+
+    with rt.uow() as uow:
+        resolve_promises(uow, on)
+    with rt.uow() as uow:
+        process_plan_instalments(uow, on)
+
+
+def dispatch_day(rt: Runtime, now: datetime, seed: int = 0) -> dict[str, int]:
+    """Run the dispatcher until nothing is due at `now` (file sinks unless providers are configured)."""
+    import random
+
+    from cupx.adapters.channels.factory import build_senders
+    from cupx.services.dispatch import Dispatcher
+
+    rand = random.Random(f"{seed}:{now.isoformat()}").random
+    dispatcher = Dispatcher(rt.uow, build_senders(rt.settings), clock=lambda: now, worker="sim", rand=rand)
+    report = dispatcher.run(now=now)
+    return {k: v for k, v in vars(report).items() if isinstance(v, int)}
+
+
+def _opt_out_by_text(rt: Runtime, a: Action, numbers: dict[int, str]) -> bool:
+    """Reply STOP from the customer's mobile through the inbound SMS service; False if they have none."""
+    from cupx.services.inbound import receive_sms
+
+    number = numbers.get(a.customer_id)
+    if number is None:
+        return False
+    receive_sms(rt, number, "STOP", provider_id=f"sim-in:{a.key}", now=a.at)
+    return True
+
+
+class Inbound:
+    """What customers said today that is not a payment: STOP texts go through the inbound SMS service
+    at once; disputes, complaints and e-mail opt-outs are collected and imported as one contacts file."""
+
+    def __init__(self, rt: Runtime, numbers: dict[int, str]) -> None:
+        self.rt, self.numbers = rt, numbers
+        self.rows: list[dict[str, Any]] = []
+
+    def _collect(self, kind: str, a: Action, channel: str) -> None:
+        self.rows.append({"external_id": f"{a.key}:{kind}", "customer_id": a.customer_id, "type": kind,
+                          "channel": channel, "at": a.at.strftime("%Y-%m-%dT%H:%M:%S+00:00")})
+
+    def handlers(self) -> dict[str, Any]:
+        def opt_out(_uow: Any, a: Action) -> None:
+            if a.channel == "sms" and _opt_out_by_text(self.rt, a, self.numbers):
+                return
+            self._collect("electronic_opt_out", a, "email" if a.channel == "email" else "sms")
+
+        return {"opt_out": opt_out,
+                "dispute": lambda _uow, a: self._collect("dispute", a, "portal"),
+                "complain": lambda _uow, a: self._collect("complaint", a, "portal")}
+
+    def flush(self, external_ids: dict[int, str], on: date) -> int:
+        """Import the collected events as the day's contacts file; returns the rows imported."""
+        from cupx.services.imports import import_file
+
+        if not self.rows:
+            return 0
+        rows = pl.DataFrame(self.rows).with_columns(
+            pl.col("customer_id").replace_strict(external_ids, return_dtype=pl.Utf8).alias("customer_external_id"),
+            pl.lit("").alias("debt_external_ids"), pl.lit("").alias("outcome"),
+            pl.lit("true").alias("right_party"), pl.lit("{}").alias("payload")).select(
+            "external_id", "customer_external_id", "debt_external_ids", "type", "channel", "at", "outcome",
+            "right_party", "payload")
+        self.rows = []
+        folder = Path(self.rt.settings.data_dir) / "sim-inbound"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"contacts-{on.isoformat()}.csv"
+        rows.write_csv(path)
+        return int(import_file(self.rt, "contacts", path).inserted)
