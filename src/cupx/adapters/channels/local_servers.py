@@ -1,0 +1,159 @@
+"""Local stand-ins for providers, for tests, benchmarks and the demo: an SMTP server that keeps what
+arrives (aiosmtpd, a development dependency imported only here) and an HTTP server that plays a
+Twilio-style SMS provider.
+
+`SmsProviderServer` checks basic auth, answers `Idempotency-Key` repeats with the first sid without
+delivering again (as a provider that honours the key does), counts raw requests per key so a test can
+tell a duplicate send from a de-duplicated one, can fail the next requests on purpose, and can hold
+requests at a gate (to kill a dispatcher in the middle of a batch). Both bind port 0 by default.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+from collections import Counter
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+__all__ = ["SmsProviderServer", "SmtpCapture"]
+
+
+class SmtpCapture:
+    """An aiosmtpd server on 127.0.0.1 keeping every message; `down` makes it answer 421/451."""
+
+    def __init__(self, port: int = 0) -> None:
+        from aiosmtpd.controller import Controller
+
+        outer = self
+        self.messages: list[Any] = []
+        self.down = False
+        self._lock = threading.Lock()
+
+        class Handler:
+            async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                                  rcpt_options: Any) -> str:
+                if outer.down:
+                    return "451 4.3.0 Mail server temporarily unavailable"
+                if address.endswith("@invalid.example"):
+                    return "550 5.1.1 No such user"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                with outer._lock:
+                    outer.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+                return "250 Message accepted for delivery"
+
+        class PortZeroController(Controller):  # type: ignore[misc]
+            def _trigger_server(self) -> None:
+                self.port = self.server.sockets[0].getsockname()[1]
+                super()._trigger_server()
+
+        self._controller = PortZeroController(Handler(), hostname="127.0.0.1", port=port)
+
+    def __enter__(self) -> SmtpCapture:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._controller.stop()
+
+    @property
+    def port(self) -> int:
+        return int(self._controller.port)
+
+    def message_ids(self) -> Counter[str]:
+        with self._lock:
+            return Counter(str(m["Message-ID"]) for m in self.messages)
+
+
+class SmsProviderServer:
+    """A Twilio-style `POST .../Messages.json` endpoint on 127.0.0.1."""
+
+    def __init__(self, account_sid: str = "ACtest", auth_token: str = "secret", port: int = 0) -> None:
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self.requests: Counter[str] = Counter()  # raw requests per Idempotency-Key
+        self.delivered: dict[str, dict[str, str]] = {}  # key -> form, first delivery only
+        self.sids: dict[str, str] = {}
+        self.fail_next = 0  # answer this many requests with 503
+        self.gate: threading.Event | None = None  # when set up, requests past `gate_after` wait on it
+        self.gate_after = 0
+        self.arrived = threading.Event()  # set once `gate_after` requests arrived
+        self._lock = threading.Lock()
+        self._serial = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> SmsProviderServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.gate is not None:
+            self.gate.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def resent(self) -> int:
+        """Requests that repeated a key already seen (answered with the first sid, not delivered)."""
+        with self._lock:
+            return sum(n - 1 for n in self.requests.values() if n > 1)
+
+    def _accept(self, key: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self.requests[key] += 1
+            total = sum(self.requests.values())
+            if self.gate is not None and total >= self.gate_after:
+                self.arrived.set()
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return 503, {"code": 20503, "message": "Service unavailable"}
+            if not form.get("To", "").startswith("+"):
+                return 400, {"code": 21211, "message": "The 'To' number is not a valid phone number."}
+            if key not in self.sids:
+                self.sids[key] = f"SM{next(self._serial):032d}"
+                self.delivered[key] = form
+            return 201, {"sid": self.sids[key], "status": "queued", "to": form.get("To")}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        outer = self
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                if self.headers.get("Authorization") != expected:
+                    return self._reply(401, {"code": 20003, "message": "Authenticate"})
+                form = {k: v[0] for k, v in parse_qs(raw).items()}
+                key = self.headers.get("Idempotency-Key") or f"nokey-{next(outer._serial)}"
+                gate = outer.gate
+                status, body = outer._accept(key, form)
+                if gate is not None and sum(outer.requests.values()) > outer.gate_after:
+                    gate.wait(30)
+                self._reply(status, body)
+
+            def _reply(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler

@@ -1,0 +1,143 @@
+"""Email over SMTP (smtplib): STARTTLS and login when configured, a pool of kept-open connections.
+
+Every message has a deterministic `Message-ID` derived from its outbox key, so a re-send after a crash
+carries the same id (relays and mailbox providers drop repeats by it), plus `List-Unsubscribe` with the
+one-click `List-Unsubscribe-Post` header (RFC 8058) when the dispatcher supplies an unsubscribe URL.
+Errors: SMTP 4xx, refused or dropped connections and timeouts are transient; 5xx is permanent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from cupx.services.dispatch_ports import (
+    ChannelSender,
+    OutgoingMessage,
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+)
+
+__all__ = ["SmtpSender", "message_id_for"]
+
+
+def message_id_for(key: str, mail_from: str) -> str:
+    domain = mail_from.rpartition("@")[2] or "localhost"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+class SmtpSender(ChannelSender):
+    channel = "email"
+
+    def __init__(self, host: str, port: int = 25, *, mail_from: str, user: str | None = None,
+                 password: str | None = None, starttls: bool = False, timeout: float = 10.0,
+                 connections: int = 2) -> None:
+        self.host, self.port, self.mail_from = host, port, mail_from
+        self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
+        self.connections = max(1, connections)
+        self._local = threading.local()
+        self._all: list[smtplib.SMTP] = []
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        smtp.ehlo()
+        if self.starttls:
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if self.user:
+            smtp.login(self.user, self.password or "")
+        with self._lock:
+            self._all.append(smtp)
+        return smtp
+
+    def _smtp(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        if smtp is None:
+            smtp = self._connect()
+            self._local.smtp = smtp
+        return smtp
+
+    def _drop(self) -> None:
+        smtp = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is not None:
+            with self._lock:
+                if smtp in self._all:
+                    self._all.remove(smtp)
+            try:
+                smtp.close()
+            except OSError:
+                pass
+
+    def build(self, m: OutgoingMessage) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.mail_from
+        msg["To"] = m.to
+        msg["Subject"] = m.subject
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = message_id_for(m.key, self.mail_from)
+        for name, value in m.headers.items():
+            msg[name] = value
+        msg.set_content(m.body)
+        return msg
+
+    def send(self, m: OutgoingMessage) -> str:
+        msg = self.build(m)
+        try:
+            self._smtp().send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._reset()
+            codes = [code for code, _ in exc.recipients.values()]
+            reason = "; ".join(f"{c} {t.decode(errors='replace') if isinstance(t, bytes) else t}"
+                               for c, t in exc.recipients.values())
+            raise (PermanentSendError if all(c >= 500 for c in codes) else TransientSendError)(reason) from None
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            reason = f"{exc.smtp_code} {text}"
+            raise (PermanentSendError if exc.smtp_code >= 500 else TransientSendError)(reason) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise TransientSendError(f"SMTP {self.host}:{self.port} unavailable: {exc}") from None
+        return str(msg["Message-ID"])
+
+    def _reset(self) -> None:
+        try:
+            self._smtp().rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def send_many(self, messages: Sequence[OutgoingMessage]) -> list[str | SendError]:
+        if self.connections == 1 or len(messages) < 2:
+            return super().send_many(messages)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.connections, thread_name_prefix="smtp")
+        return list(self._pool.map(self._one, messages))
+
+    def _one(self, m: OutgoingMessage) -> str | SendError:
+        try:
+            return self.send(m)
+        except SendError as exc:
+            return exc
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        with self._lock:
+            conns, self._all = self._all, []
+        for smtp in conns:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+        self._local = threading.local()

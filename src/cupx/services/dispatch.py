@@ -1,0 +1,356 @@
+"""The outbox dispatcher (contract C6): claim due rows, ask the guard again, render, send, record.
+
+One batch (`Dispatcher.run_once`):
+1. claim up to `batch_size` due rows under a lease and commit (at most once across dispatchers, see
+   `cupx.adapters.repositories.comms`);
+2. load customers, debts, contact history and templates for the whole batch in a few queries;
+3. per row: pick the contact point, render (required content checked), ask the guard with the
+   rendered content flags; a block made only of time-of-day codes re-schedules the row to the
+   customer's next allowed time, any other block records the reason codes;
+4. send per channel (rate-limited when configured), `record_every` messages at a time, and record
+   each chunk at once: status, provider id, a `contact_events` row per contact made, call tasks.
+Transient failures return the row to `pending` with exponential backoff and jitter until
+`max_attempts`; permanent ones are `failed` with the provider's reason. A dispatcher that dies holds
+its rows only until the lease expires; whoever reclaims them re-sends with the same provider key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cupx.comms.rendering import RequiredContentMissing, locale_for, render
+from cupx.comms.required import Element
+from cupx.comms.retry import TokenBucket, backoff_delay
+from cupx.comms.status import OutboxStatus
+from cupx.domain.errors import ValidationError
+from cupx.services.dispatch_guard import (
+    ACTION_TYPE,
+    TIME_CODES,
+    ComplianceGuard,
+    Guard,
+    guard_action,
+    guard_context,
+    guard_events,
+    is_initial_communication,
+)
+from cupx.services.dispatch_ports import (
+    ChannelSender,
+    ContactPoints,
+    DebtFacts,
+    OutboxRepository,
+    OutboxRow,
+    Outcome,
+    OutgoingMessage,
+    SendError,
+    TemplateRepository,
+)
+from cupx.services.dispatch_render import Branding, choose_target, postal_block, resolve_template, template_data
+from cupx.services.uow import UnitOfWork
+
+__all__ = ["DispatchConfig", "DispatchReport", "Dispatcher", "Prepared"]
+
+log = logging.getLogger(__name__)
+S = OutboxStatus
+EVENT_TYPE = {"sms": "text_sent", "email": "email_sent", "letter": "letter_sent"}
+# What an opt-out confirmation may go out despite (R-08 exception 1, C-20): the opt-out itself.
+_CONFIRMATION_EXEMPT = frozenset({"REGF_PROHIBITED_MEDIUM", "TCPA_CONSENT_REVOKED", "REGF_TEXT_NO_PROCEDURE",
+                                  "REGF_EMAIL_NO_PROCEDURE", "TCPA_NO_CONSENT"})
+_MISSING_CODE = {str(Element.OPT_OUT_INSTRUCTION): "REGF_OPT_OUT_NOTICE_MISSING",
+                 str(Element.DEBT_COLLECTOR_DISCLOSURE): "REGF_DISCLOSURE_MISSING"}
+
+
+@dataclass
+class DispatchConfig:
+    batch_size: int = 200
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 8
+    backoff_base_s: float = 30.0
+    backoff_cap_s: float = 3600.0
+    record_every: int = 100  # messages sent between two recordings: bounds what a crash leaves to re-send
+    rate_limits: Mapping[str, float] = field(default_factory=dict)  # channel -> messages per second
+    channels: tuple[str, ...] | None = None
+    brand: Branding = field(default_factory=Branding)
+    tenant: str = "default"
+    unsubscribe_url: Callable[[int], str] | None = None  # customer_emails.id -> one-click opt-out URL
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    rescheduled: int = 0
+    blocked: int = 0
+    failed: int = 0
+    recorded: int = 0
+
+    def add(self, other: DispatchReport) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def count(self, outcome: Outcome) -> None:
+        if outcome.status == S.SENT:
+            self.sent += 1
+        elif outcome.status == S.PENDING:
+            if outcome.scheduled_at is not None:
+                self.rescheduled += 1
+            else:
+                self.retried += 1
+        elif outcome.status == S.BLOCKED:
+            self.blocked += 1
+        elif outcome.status == S.FAILED:
+            self.failed += 1
+
+
+@dataclass
+class Batch:
+    contact_points: dict[int, ContactPoints]
+    debts: dict[int, DebtFacts]
+    events: dict[int, list[dict[str, Any]]]
+    templates: dict[tuple[str, str, str], Any]
+
+
+@dataclass
+class Prepared:
+    row: OutboxRow
+    message: OutgoingMessage
+    event: dict[str, Any] | None
+
+
+class Dispatcher:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], senders: Mapping[str, ChannelSender],
+                 guard: Guard | None = None, config: DispatchConfig | None = None, *,
+                 clock: Callable[[], datetime] | None = None, worker: str | None = None,
+                 rand: Callable[[], float] = random.random) -> None:
+        self.uow_factory = uow_factory
+        self.senders = dict(senders)
+        self.guard = guard or ComplianceGuard()
+        self.config = config or DispatchConfig()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.rand = rand
+        self._buckets = {ch: TokenBucket(rate) for ch, rate in self.config.rate_limits.items() if rate > 0}
+
+    def run(self, *, max_batches: int | None = None, now: datetime | None = None) -> DispatchReport:
+        """Dispatch batches until nothing is due (or `max_batches`)."""
+        total = DispatchReport()
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            report = self.run_once(now)
+            total.add(report)
+            batches += 1
+            if report.claimed == 0:
+                break
+        return total
+
+    def run_once(self, now: datetime | None = None) -> DispatchReport:
+        now = now or self.clock()
+        report = DispatchReport()
+        with self.uow_factory() as uow:
+            rows = uow[OutboxRepository].claim(worker=self.worker, now=now, lease=self.config.lease,
+                                               limit=self.config.batch_size, channels=self.config.channels)
+            uow.commit()
+        report.claimed = len(rows)
+        if not rows:
+            return report
+        batch = self.load(rows)
+        prepared: list[Prepared] = []
+        settled: list[Outcome] = []
+        for row in rows:
+            item = self.prepare(row, batch, now)
+            (prepared if isinstance(item, Prepared) else settled).append(item)  # type: ignore[arg-type]
+        self._record(settled, now, report)
+        step = max(1, self.config.record_every)
+        for i in range(0, len(prepared), step):
+            self._record(self._send(prepared[i:i + step], now), now, report)
+        return report
+
+    def load(self, rows: Sequence[OutboxRow]) -> Batch:
+        customer_ids = [r.customer_id for r in rows]
+        with self.uow_factory() as uow:
+            repo = uow[OutboxRepository]
+            return Batch(repo.contact_points(customer_ids), repo.debts([d for r in rows for d in r.debt_ids]),
+                          repo.events(customer_ids), uow[TemplateRepository].latest())
+
+    def _record(self, outcomes: Sequence[Outcome], now: datetime, report: DispatchReport) -> None:
+        if not outcomes:
+            return
+        with self.uow_factory() as uow:
+            report.recorded += uow[OutboxRepository].finish(outcomes, now)
+            uow.commit()
+        for o in outcomes:
+            report.count(o)
+
+    # -- per row -----------------------------------------------------------------------------------------
+
+    def prepare(self, row: OutboxRow, b: Batch, now: datetime) -> Prepared | Outcome:
+        if row.channel == "agency":
+            msg = OutgoingMessage(self._key(row), "agency", to=str(row.customer_id), body=str(row.payload),
+                                  meta={"outbox_id": row.id, "customer_id": row.customer_id})
+            return Prepared(row, msg, None)
+        cp = b.contact_points.get(row.customer_id)
+        if cp is None:
+            return Outcome(row, S.FAILED, error=f"customer {row.customer_id} not found")
+        if row.channel in ("call_task", "review"):
+            return self._task(row, cp, b, now)
+        target = choose_target(cp, row.channel, row.payload)
+        if target is None:
+            return Outcome(row, S.BLOCKED, error=f"NO_CONTACT_POINT: no usable {row.channel} contact point")
+        debts = [b.debts[d] for d in row.debt_ids if d in b.debts]
+        jurisdiction = debts[0].jurisdiction if debts else "US"
+        template = resolve_template(b.templates, row.template_id, row.channel, row.language or cp.language)
+        if template is None:
+            return Outcome(row, S.FAILED, error=f"no template {row.template_id!r} for channel {row.channel}")
+        events = b.events.get(row.customer_id, [])
+        locale = locale_for(template.language, jurisdiction)
+        unsubscribe = self._unsubscribe(row, target)
+        data = template_data(cp, debts, self.config.brand, today=_local_today(cp, now), locale=locale,
+                             unsubscribe_url=unsubscribe)
+        kind = "initial" if is_initial_communication(events) else "subsequent"
+        try:
+            rendered = render(template, data, jurisdiction=jurisdiction, disclosure_kind=kind, locale=locale)
+        except RequiredContentMissing as exc:
+            return Outcome(row, S.BLOCKED, error=f"{_MISSING_CODE.get(exc.field or '', exc.field)}: {exc.message}")
+        except ValidationError as exc:
+            return Outcome(row, S.FAILED, error=f"template: {exc}")
+        verdict = self._ask_guard(row, cp, debts, events, target, rendered.content, now)
+        if verdict is not None:
+            return verdict
+        return Prepared(row, self._message(row, cp, target, rendered, template, unsubscribe, now),
+                         self._event(row, target, template, rendered.content))
+
+    def _ask_guard(self, row: OutboxRow, cp: ContactPoints, debts: Sequence[DebtFacts],
+                   events: Sequence[Mapping[str, Any]], target: Mapping[str, Any], content: Mapping[str, Any],
+                   now: datetime) -> Outcome | None:
+        ctx = guard_context(cp, debts, events, now)
+        evs = guard_events(events, cp)
+        action = guard_action(row.channel, now, cp.customer_id, target, row.debt_ids, content,
+                              reply=bool(row.payload.get("in_reply_to")))
+        try:
+            decision = self.guard.evaluate(ctx, evs, action)
+            if decision.decision != "blocked":
+                return None
+            codes = set(decision.reason_codes)
+            if content.get("only_confirmation"):
+                codes -= _CONFIRMATION_EXEMPT
+            if not codes:
+                return None
+            if codes <= TIME_CODES:
+                later = self.guard.next_allowed_time(ctx, evs, ACTION_TYPE[row.channel], now)
+                if later is not None and later > now:
+                    return Outcome(row, S.PENDING, scheduled_at=later, error="rescheduled: " + ",".join(sorted(codes)))
+        except Exception as exc:  # a guard that cannot answer must not let a message out: retry later
+            log.warning("guard failed on outbox row %s: %s", row.id, type(exc).__name__)
+            return self._failure(row, SendError(f"guard error: {exc}"), now)
+        return Outcome(row, S.BLOCKED, error="guard: " + ",".join(sorted(codes)))
+
+    def _task(self, row: OutboxRow, cp: ContactPoints, b: Batch, now: datetime) -> Outcome:
+        debts = [b.debts[d] for d in row.debt_ids if d in b.debts]
+        jurisdiction = debts[0].jurisdiction if debts else "US"
+        template = resolve_template(b.templates, row.template_id, "call_task", row.language or cp.language)
+        script, version = str(row.payload.get("reason") or ""), None
+        if template is not None and row.channel == "call_task":
+            locale = locale_for(template.language, jurisdiction)
+            data = template_data(cp, debts, self.config.brand, today=_local_today(cp, now), locale=locale)
+            try:
+                script = render(template, data, jurisdiction=jurisdiction, locale=locale,
+                                disclosure_kind="initial" if is_initial_communication(
+                                    b.events.get(row.customer_id, [])) else "subsequent").body
+            except ValidationError as exc:
+                return Outcome(row, S.FAILED, error=f"template: {exc}")
+            version = template.version
+        task = {"kind": "review" if row.channel == "review" else "call", "script": script,
+                "due_at": max(row.scheduled_at, now), "template_id": row.template_id, "template_version": version}
+        return Outcome(row, S.SENT, provider_id=f"task:{row.id}", call_task=task)
+
+    def _key(self, row: OutboxRow) -> str:
+        return f"{self.config.tenant}:{row.message_key}"
+
+    def _unsubscribe(self, row: OutboxRow, target: Mapping[str, Any]) -> str:
+        if row.channel != "email" or self.config.unsubscribe_url is None:
+            return ""
+        return self.config.unsubscribe_url(int(target["id"]))
+
+    def _message(self, row: OutboxRow, cp: ContactPoints, target: Mapping[str, Any], rendered: Any,
+                 template: Any, unsubscribe: str, now: datetime) -> OutgoingMessage:
+        to = {"sms": lambda: target["number"], "email": lambda: target["address"],
+              "letter": lambda: postal_block(cp.name, target)}[row.channel]()
+        headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} \
+            if unsubscribe else {}
+        meta = {"outbox_id": row.id, "customer_id": row.customer_id, "template_id": template.template_id,
+                "template_version": template.version, "batch_date": now.date().isoformat()}
+        return OutgoingMessage(self._key(row), row.channel, to=to, body=rendered.body, subject=rendered.subject,
+                               headers=headers, meta=meta)
+
+    @staticmethod
+    def _event(row: OutboxRow, target: Mapping[str, Any], template: Any, content: Mapping[str, Any]) -> dict[str, Any]:
+        point = {"sms": "phone_id", "email": "email_id", "letter": "address_id"}[row.channel]
+        payload = {point: target["id"], "outbox_id": row.id, "template_id": template.template_id,
+                   "template_version": template.version, "content": dict(content),
+                   "in_reply_to_consumer_contact": bool(row.payload.get("in_reply_to"))}
+        if row.channel == "letter":
+            payload["mailed_on"] = None  # set by the print house; letter_sent marks the hand-over
+        return {"type": EVENT_TYPE[row.channel], "channel": row.channel, "payload": payload}
+
+    # -- sending ----------------------------------------------------------------------------------------
+
+    def _send(self, items: Sequence[Prepared], now: datetime) -> list[Outcome]:
+        by_channel: dict[str, list[Prepared]] = defaultdict(list)
+        for p in items:
+            by_channel[p.row.channel].append(p)
+        outcomes: list[Outcome] = []
+        for channel, group in by_channel.items():
+            sender = self.senders.get(channel)
+            if sender is None:
+                outcomes += [self._failure(p.row, SendError(f"no sender for channel {channel}"), now) for p in group]
+                continue
+            results = self._send_limited(sender, channel, [p.message for p in group])
+            for p, res in zip(group, results, strict=True):
+                if isinstance(res, SendError):
+                    outcomes.append(self._failure(p.row, res, now))
+                else:
+                    outcomes.append(Outcome(p.row, S.SENT, provider_id=res, contact_event=p.event))
+        return outcomes
+
+    def _send_limited(self, sender: ChannelSender, channel: str,
+                      messages: Sequence[OutgoingMessage]) -> list[str | SendError]:
+        bucket = self._buckets.get(channel)
+        if bucket is None:
+            return sender.send_many(messages)
+        out: list[str | SendError] = []
+        for m in messages:
+            wait = bucket.take(time.monotonic())
+            if wait > 0:
+                time.sleep(wait)  # the provider's contracted rate: waiting is the point
+            out += sender.send_many([m])
+        return out
+
+    def _failure(self, row: OutboxRow, exc: SendError, now: datetime) -> Outcome:
+        if exc.transient and row.attempts < self.config.max_attempts:
+            delay = backoff_delay(row.attempts, base_s=self.config.backoff_base_s, cap_s=self.config.backoff_cap_s,
+                                  rand=self.rand())
+            return Outcome(row, S.PENDING, error=exc.reason, next_attempt_at=now + delay)
+        prefix = "retries exhausted: " if exc.transient else ""
+        return Outcome(row, S.FAILED, error=prefix + exc.reason)
+
+    def close(self) -> None:
+        for sender in self.senders.values():
+            sender.close()
+
+
+def _local_today(cp: ContactPoints, now: datetime) -> Any:
+    zone = cp.stated_tz or (cp.tz_candidates[0] if cp.tz_candidates else "UTC")
+    try:
+        return now.astimezone(ZoneInfo(zone)).date()
+    except (KeyError, ValueError):
+        return now.date()
