@@ -12,12 +12,22 @@ validation computations, house rules. Pure: no I/O, no clock; no Python per-row 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from datetime import date, time
 
 import polars as pl
 
-if TYPE_CHECKING:
-    from cupx.compliance.profiles import JurisdictionProfile
+from cupx.compliance.batch_parts import (
+    DEFAULT_ZONE,
+    action_debts,
+    action_zones,
+    event_frame,
+    frequency_codes,
+    known_events,
+    time_codes,
+)
+from cupx.compliance.business_calendar import validation_period
+from cupx.compliance.profiles import JurisdictionProfile
 
 __all__ = ["BATCH_CODES", "evaluate_batch"]
 
@@ -69,4 +79,199 @@ def evaluate_batch(
       at which the time window passes in every candidate zone; null when blocked by a rule that time
       alone does not lift within 8 days, or when allowed).
     """
-    raise NotImplementedError("contract C3: implementation in progress")
+    prof = profile or JurisdictionProfile()
+    acts = _prepare_actions(customers, actions, prof)
+    evs = known_events(event_frame(events), acts)
+    per_debt = action_debts(acts)
+    zoned = action_zones(acts)
+    parts = [
+        time_codes(zoned),
+        frequency_codes(per_debt, zoned, evs),
+        _debt_rule_codes(per_debt, evs, zoned),
+        _medium_codes(acts, evs),
+        _tcpa_codes(acts, evs) if prof.tcpa else None,
+    ]
+    codes = pl.concat([p for p in parts if p is not None and p.height], how="vertical_relaxed") if any(
+        p is not None and p.height for p in parts) else pl.DataFrame(schema={"_ord": pl.UInt32, "code": pl.Utf8})
+    agg = codes.group_by("_ord").agg(pl.col("code").unique().sort().alias("reason_codes"))
+    out = acts.select("_ord", "action_id", "at").join(agg, on="_ord", how="left").sort("_ord")
+    out = out.with_columns(pl.col("reason_codes").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))))
+    nxt = _next_allowed(zoned)
+    out = out.join(nxt, on="_ord", how="left").with_columns(
+        pl.when(pl.col("reason_codes") == pl.lit(["REGF_INCONVENIENT_TIME"], dtype=pl.List(pl.Utf8)))
+        .then(pl.col("next_open")).otherwise(None).alias("next_allowed_at"),
+        pl.when(pl.col("reason_codes").list.len() > 0).then(pl.lit("blocked")).otherwise(pl.lit("allowed"))
+        .alias("decision"),
+    )
+    return out.select("action_id", "decision", "reason_codes", "next_allowed_at")
+
+
+def _prepare_actions(customers: pl.DataFrame, actions: pl.DataFrame, prof: JurisdictionProfile) -> pl.DataFrame:
+    acts = actions.with_row_index("_ord")
+    if "debt_ids" not in acts.columns:
+        acts = acts.with_columns(pl.concat_list(pl.col("debt_id")).alias("debt_ids"))
+    defaults = {"target": pl.Utf8, "dialing": pl.Utf8, "phone_type": pl.Utf8, "tcpa_consent": pl.Boolean}
+    acts = acts.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in defaults.items() if c not in acts.columns])
+    cust = customers.select(
+        "customer_id",
+        (pl.col("tz_candidates") if "tz_candidates" in customers.columns else pl.lit(None, pl.Utf8)).alias("tzc"),
+        (pl.col("collector_role") if "collector_role" in customers.columns else pl.lit(None, pl.Utf8)).alias("role"),
+    )
+    acts = acts.join(cust, on="customer_id", how="left", maintain_order="left")
+    role = pl.col("role").fill_null("fdcpa_debt_collector")
+    regf = (role == "fdcpa_debt_collector") | ((role == "first_party_creditor") & prof.first_party_regf_opt_in)
+    return acts.with_columns(
+        (regf & prof.us_federal).alias("regf"),
+        pl.col("at").dt.convert_time_zone("UTC"),
+        pl.col("dialing").fill_null("manual"),
+        pl.col("phone_type").fill_null("mobile"),
+        pl.col("tcpa_consent").fill_null(False),
+        pl.when(pl.col("tzc").is_null() | (pl.col("tzc") == "")).then(pl.lit(DEFAULT_ZONE))
+        .otherwise(pl.col("tzc")).str.split(",").alias("zones"),
+    ).drop("tzc", "role")
+
+
+_ORAL = ["telephone_call", "call", "phone", "telephone", "oral", "voice", "in_person_oral", "voicemail",
+         "inbound_call"]
+
+
+def _written_cease(evs: pl.DataFrame) -> pl.Expr:
+    oral = pl.col("medium").fill_null("mail").is_in(_ORAL)
+    return (pl.col("type") == "cease_notice") & ~oral & (pl.col("written").fill_null(True))
+
+
+def _debt_match(left: pl.DataFrame, ev: pl.DataFrame) -> pl.DataFrame:
+    """Join per-debt actions with events concerning that debt (event debt null = every debt, C-9)."""
+    return left.join(ev, on="_ord", how="inner").filter(pl.col("debt_id").is_null() | (pl.col("debt_id") ==
+                                                                                       pl.col("debt")))
+
+
+def _debt_rule_codes(per_debt: pl.DataFrame, evs: pl.DataFrame, zoned: pl.DataFrame) -> pl.DataFrame:
+    """R-06 cease, R-04 attorney, R-13 disputes/OC requests (per action debt)."""
+    pd_ = per_debt.filter(pl.col("regf")).select("_ord", "debt")
+    frames = []
+    cease = _debt_match(pd_, evs.filter(_written_cease(evs)).select("_ord", "debt_id"))
+    frames.append(cease.select("_ord", pl.lit("REGF_CEASE_COMMUNICATION").alias("code")))
+    reps = _debt_match(pd_, evs.filter(pl.col("type") == "attorney_known").select("_ord", "debt_id", "at"))
+    lifts = evs.filter(pl.col("type").is_in(["attorney_failed_to_respond", "attorney_consent"]))
+    frames.append(_unanswered(reps, lifts).select("_ord", pl.lit("REGF_ATTORNEY_REPRESENTED").alias("code")))
+    dispute_answers = ["verification_sent", "duplicative_dispute_notice"]
+    for kind, answers, code in (("dispute", dispute_answers, "REGF_DISPUTE_PENDING"),
+                                ("original_creditor_request", ["original_creditor_info_sent"],
+                                 "REGF_ORIGINAL_CREDITOR_REQUEST_PENDING")):
+        reqs = _debt_match(pd_, evs.filter((pl.col("type") == kind) & pl.col("written").fill_null(True))
+                           .select("_ord", "debt_id", "at", "submitted_at"))
+        reqs = _timely(reqs, evs, zoned)
+        answered = evs.filter(pl.col("type").is_in(answers))
+        frames.append(_unanswered(reqs, answered).select("_ord", pl.lit(code).alias("code")))
+    return pl.concat(frames)
+
+
+def _unanswered(reqs: pl.DataFrame, answers: pl.DataFrame) -> pl.DataFrame:
+    """Requests (per _ord, debt, at) with no answer at or after them concerning the debt."""
+    if reqs.height == 0:
+        return reqs
+    ans = answers.select("_ord", pl.col("debt_id").alias("a_debt"), pl.col("at").alias("a_at"))
+    hit = (reqs.with_row_index("_req").join(ans, on="_ord", how="inner")
+           .filter((pl.col("a_at") >= pl.col("at"))
+                   & (pl.col("a_debt").is_null() | (pl.col("a_debt") == pl.col("debt"))))
+           .select("_req").unique())
+    return reqs.with_row_index("_req").join(hit, on="_req", how="anti")
+
+
+@functools.cache
+def _period_end(provided_on: date) -> date:
+    return validation_period(provided_on).end
+
+
+def _timely(reqs: pl.DataFrame, evs: pl.DataFrame, zoned: pl.DataFrame) -> pl.DataFrame:
+    """C-6 per request: timely if no earlier deliverable notice on the debt, or received/submitted by the end."""
+    if reqs.height == 0:
+        return reqs
+    notices = evs.filter((pl.col("type") == "validation_notice") & ~pl.col("undeliverable").fill_null(False))
+    if notices.height == 0:
+        return reqs
+    ends = notices.select("provided_on").unique().drop_nulls()
+    ends = ends.with_columns(pl.col("provided_on").map_elements(_period_end, return_dtype=pl.Date).alias("end0"))
+    notices = notices.join(ends, on="provided_on", how="left").with_columns(
+        pl.max_horizontal("end0", "stated_end_date").alias("end"))
+    r = reqs.with_row_index("_req")
+    pairs = (r.join(notices.select("_ord", pl.col("debt_id").alias("n_debt"), pl.col("at").alias("n_at"), "end"),
+                    on="_ord", how="inner")
+             .filter((pl.col("n_at") <= pl.col("at"))
+                     & (pl.col("n_debt").is_null() | (pl.col("n_debt") == pl.col("debt"))))
+             .sort("n_at").group_by("_req").agg(pl.col("end").last()))
+    r = r.join(pairs, on="_req", how="left")
+    zz = r.join(zoned.select("_ord", "zone"), on="_ord", how="inner")
+    zz = pl.concat([_local_dates(part, str(z)) for (z,), part in zz.partition_by("zone", as_dict=True).items()])
+    ok = zz.filter(pl.col("end").is_null() | (pl.col("d_at") <= pl.col("end")) |
+                   (pl.col("d_sub").is_not_null() & (pl.col("d_sub") <= pl.col("end")))).select("_req").unique()
+    return r.join(ok, on="_req", how="semi").drop("_req", "end")
+
+
+def _local_dates(part: pl.DataFrame, zone_name: str) -> pl.DataFrame:
+    return part.with_columns(
+        pl.col("at").dt.convert_time_zone(zone_name).dt.date().alias("d_at"),
+        pl.col("submitted_at").dt.convert_time_zone(zone_name).dt.date().alias("d_sub"))
+
+
+_MEDIUM = {"call": "telephone_call", "text": "text", "email": "email", "letter": "mail"}
+
+
+def _medium_codes(acts: pl.DataFrame, evs: pl.DataFrame) -> pl.DataFrame:
+    """R-08: medium restrictions, oral cease (calls), STOP-text revocations (texts), electronic opt-outs."""
+    a = acts.filter(pl.col("regf")).select(
+        "_ord", pl.col("target").alias("a_target"),
+        pl.col("channel").replace_strict(_MEDIUM, default=pl.col("channel")).alias("a_medium"))
+    e = evs.select("_ord", "type", "medium", "target")
+    j = a.join(e, on="_ord", how="inner")
+    med = pl.col("medium").fill_null("")
+    target_ok = pl.col("target").is_null() | (pl.col("target") == pl.col("a_target"))
+    electronic = pl.col("a_medium").is_in(["text", "email"])
+    restriction = (pl.col("type") == "medium_restriction") & target_ok & (
+        (med == pl.col("a_medium")) | ((med == "electronic") & electronic))
+    oral = (pl.col("type") == "cease_notice") & (pl.col("a_medium") == "telephone_call") & med.is_in(_ORAL)
+    stop = (pl.col("type") == "tcpa_revocation") & (pl.col("a_medium") == "text") & (med == "text") & target_ok
+    opt_out = (pl.col("type") == "electronic_opt_out") & electronic & (pl.col("target") == pl.col("a_target"))
+    return j.filter(restriction | oral | stop | opt_out).select("_ord", pl.lit("REGF_PROHIBITED_MEDIUM").alias("code"))
+
+
+def _tcpa_codes(acts: pl.DataFrame, evs: pl.DataFrame) -> pl.DataFrame:
+    """TCPA (§3, C-20): automated call/text to a mobile needs consent; a revocation ends it at once."""
+    a = acts.filter(pl.col("channel").is_in(["call", "text"]) & pl.col("dialing").is_in(
+        ["atds", "prerecorded", "artificial_voice"]) & (pl.col("phone_type") == "mobile")).select(
+        "_ord", "target", "tcpa_consent", "debt_ids")
+    if a.height == 0:
+        return pl.DataFrame(schema={"_ord": pl.UInt32, "code": pl.Utf8})
+    e = evs.filter(pl.col("type").is_in(["tcpa_consent", "tcpa_revocation"])).select(
+        "_ord", "type", pl.col("target").alias("e_target"), "debt_id", "at")
+    j = a.join(e, on="_ord", how="inner").filter(
+        (pl.col("e_target").is_null() | (pl.col("e_target") == pl.col("target"))) &
+        ((pl.col("type") == "tcpa_revocation") | pl.col("debt_id").is_null() |
+         pl.col("debt_ids").list.contains(pl.col("debt_id"))))
+    last = j.group_by("_ord").agg(
+        pl.col("at").filter(pl.col("type") == "tcpa_consent").max().alias("consent_at"),
+        pl.col("at").filter(pl.col("type") == "tcpa_revocation").max().alias("revoked_at"))
+    a = a.join(last, on="_ord", how="left")
+    revoked = pl.col("revoked_at").is_not_null() & (pl.col("consent_at").is_null() |
+                                                    (pl.col("revoked_at") >= pl.col("consent_at")))
+    code = (pl.when(revoked).then(pl.lit("TCPA_CONSENT_REVOKED"))
+            .when(pl.col("consent_at").is_null() & ~pl.col("tcpa_consent")).then(pl.lit("TCPA_NO_CONSENT"))
+            .otherwise(None))
+    return a.select("_ord", code.alias("code")).drop_nulls()
+
+
+def _next_allowed(zoned: pl.DataFrame) -> pl.DataFrame:
+    """Earliest instant >= at inside [08:00, 21:00] in every zone (max of each zone's next opening)."""
+    opens = zoned.with_columns(
+        pl.when(pl.col("ltime") < time(8)).then(pl.col("ldate"))
+        .when(pl.col("ltime") > time(21)).then(pl.col("ldate") + pl.duration(days=1))
+        .otherwise(None).alias("open_day"))
+    parts = []
+    for (z,), part in opens.partition_by("zone", as_dict=True).items():
+        parts.append(part.with_columns(
+            pl.when(pl.col("open_day").is_null()).then(pl.col("at"))
+            .otherwise(pl.col("open_day").cast(pl.Datetime("us")).dt.offset_by("8h")
+                       .dt.replace_time_zone(str(z), ambiguous="earliest", non_existent="null")
+                       .dt.convert_time_zone("UTC")).alias("zone_open")))
+    return pl.concat(parts).group_by("_ord").agg(pl.col("zone_open").max().alias("next_open"))

@@ -1,0 +1,132 @@
+"""Building blocks of the columnar guard (batch.py): input normalisation, the knowledge cut-off
+(C-8), per-debt and per-zone expansion, the time window (R-02, C-2) and call frequency (R-01, C-1).
+
+Invariants: every frame carries `_ord` (the action's position); local dates/times are computed per
+zone partition with Polars' tz conversion (DST-correct), never with fixed offsets; no per-row Python.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+import polars as pl
+
+__all__ = ["DEFAULT_ZONE", "action_debts", "action_zones", "event_frame", "frequency_codes", "known_events",
+           "time_codes"]
+
+DEFAULT_ZONE = "America/New_York"
+_UTC = pl.Datetime("us", "UTC")
+_EVENT_COLUMNS: dict[str, pl.DataType] = {
+    "debt_id": pl.Int64(), "outcome": pl.Utf8(), "medium": pl.Utf8(), "target": pl.Utf8(),
+    "written": pl.Boolean(), "submitted_at": _UTC, "provided_on": pl.Date(), "stated_end_date": pl.Date(),
+    "initiated_by": pl.Utf8(), "limited_to_date": pl.Date(), "undeliverable": pl.Boolean(),
+}
+_EMPTY_CODES = {"_ord": pl.UInt32, "code": pl.Utf8}
+
+
+def empty_codes() -> pl.DataFrame:
+    return pl.DataFrame(schema=_EMPTY_CODES)
+
+
+def event_frame(events: pl.DataFrame) -> pl.DataFrame:
+    """Events with every optional column present (all-null when missing) and UTC instants."""
+    missing = [pl.lit(None, dtype=t).alias(c) for c, t in _EVENT_COLUMNS.items() if c not in events.columns]
+    out = events.with_columns(missing) if missing else events
+    return out.with_columns(pl.col("at").dt.convert_time_zone("UTC"),
+                            pl.col("submitted_at").cast(_UTC, strict=False),
+                            pl.col("debt_id").cast(pl.Int64))
+
+
+def known_events(evs: pl.DataFrame, acts: pl.DataFrame) -> pl.DataFrame:
+    """Events known at each action's instant (C-8), one row per (action, event)."""
+    a = acts.select("_ord", "customer_id", pl.col("at").alias("a_at"))
+    return a.join(evs, on="customer_id", how="inner").filter(pl.col("at") <= pl.col("a_at"))
+
+
+def action_debts(acts: pl.DataFrame) -> pl.DataFrame:
+    return acts.select("_ord", "regf", "channel", "at", pl.col("debt_ids").alias("debt")).explode("debt").with_columns(
+        pl.col("debt").cast(pl.Int64))
+
+
+def _localise(part: pl.DataFrame, zone_name: str, col: str, prefix: str) -> pl.DataFrame:
+    local = pl.col(col).dt.convert_time_zone(zone_name)
+    return part.with_columns(local.dt.date().alias(f"{prefix}date"), local.dt.time().alias(f"{prefix}time"))
+
+
+def action_zones(acts: pl.DataFrame) -> pl.DataFrame:
+    """One row per (action, candidate zone) with the local date `ldate` and time `ltime`."""
+    z = acts.select("_ord", "regf", "channel", "at", pl.col("zones").alias("zone")).explode("zone")
+    parts = [_localise(p, str(k[0]), "at", "l") for k, p in z.partition_by("zone", as_dict=True).items()]
+    return pl.concat(parts) if parts else z.with_columns(ldate=pl.lit(None, pl.Date), ltime=pl.lit(None, pl.Time))
+
+
+def time_codes(zoned: pl.DataFrame) -> pl.DataFrame:
+    """R-02 / C-2: outside [08:00:00, 21:00:00] local in any zone, for calls, texts and emails."""
+    bad = zoned.filter(pl.col("regf") & pl.col("channel").is_in(["call", "text", "email"]) &
+                       ((pl.col("ltime") < time(8)) | (pl.col("ltime") > time(21))))
+    return bad.select("_ord", pl.lit("REGF_INCONVENIENT_TIME").alias("code"))
+
+
+def _zoned_events(evs: pl.DataFrame, zoned: pl.DataFrame) -> pl.DataFrame:
+    j = evs.join(zoned.select("_ord", "zone"), on="_ord", how="inner")
+    parts = [_localise(p, str(k[0]), "at", "e_") for k, p in j.partition_by("zone", as_dict=True).items()]
+    return pl.concat(parts) if parts else j.with_columns(e_date=pl.lit(None, pl.Date), e_time=pl.lit(None, pl.Time))
+
+
+def _consent_windows(ze: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
+    """(_ord, debt, zone, start, end) of direct prior consent (1006.14(b)(3)(i))."""
+    cons = ze.filter(pl.col("type") == "call_consent")
+    if cons.height == 0:
+        return pl.DataFrame(schema={"_ord": pl.UInt32, "debt": pl.Int64, "zone": pl.Utf8, "start": _UTC, "end": _UTC})
+    keys = calls.select("_ord", "debt", "zone").unique()
+    c = keys.join(cons.select("_ord", "zone", "debt_id", "at", "e_date", "limited_to_date"), on=["_ord", "zone"])
+    c = c.filter(pl.col("debt_id").is_null() | (pl.col("debt_id") == pl.col("debt"))).with_row_index("_c")
+    c = c.with_columns(pl.min_horizontal(pl.col("e_date") + pl.duration(days=6), pl.col("limited_to_date"))
+                       .alias("last_day"))
+    parts = []
+    for (z,), p in c.partition_by("zone", as_dict=True).items():
+        parts.append(p.with_columns((pl.col("last_day") + pl.duration(days=1)).cast(pl.Datetime("us"))
+                                    .dt.replace_time_zone(str(z), ambiguous="earliest", non_existent="null")
+                                    .dt.convert_time_zone("UTC").alias("end0")))
+    c = pl.concat(parts)
+    enders = ze.filter(pl.col("type").is_in(["call_consent_revoked", "telephone_conversation"])).select(
+        "_ord", "zone", "type", pl.col("debt_id").alias("x_debt"), pl.col("at").alias("x_at")).unique()
+    ends = (c.join(enders, on=["_ord", "zone"], how="inner")
+            .filter((pl.col("x_at") > pl.col("at")) & ((pl.col("type") == "call_consent_revoked") |
+                                                        (pl.col("x_debt") == pl.col("debt"))))
+            .group_by("_c").agg(pl.col("x_at").min().alias("x_end")))
+    c = c.join(ends, on="_c", how="left")
+    return c.select("_ord", "debt", "zone", pl.col("at").alias("start"),
+                    pl.min_horizontal("end0", "x_end").alias("end"))
+
+
+def frequency_codes(per_debt: pl.DataFrame, zoned: pl.DataFrame, evs: pl.DataFrame) -> pl.DataFrame:
+    """R-01 A (8th counted call in D-6..D) and B (conversation in D-6..D), per debt and zone."""
+    calls = per_debt.filter(pl.col("regf") & (pl.col("channel") == "call")).select("_ord", "debt").join(
+        zoned.select("_ord", "zone", "at", "ldate"), on="_ord")
+    if calls.height == 0:
+        return empty_codes()
+    rel = evs.filter(pl.col("type").is_in(["call_placed", "telephone_conversation", "call_consent",
+                                           "call_consent_revoked"]))
+    rel = rel.join(calls.select("_ord").unique(), on="_ord", how="semi")
+    ze = _zoned_events(rel, zoned)
+    windows = _consent_windows(ze, calls)
+    in_consent = calls.join(windows, on=["_ord", "debt", "zone"]).filter(
+        (pl.col("start") <= pl.col("at")) & (pl.col("at") < pl.col("end"))).select("_ord", "debt", "zone").unique()
+    calls = calls.join(in_consent, on=["_ord", "debt", "zone"], how="anti")
+    wrong = evs.filter(pl.col("type") == "wrong_number_learned").select("_ord", "target").unique()
+    placed = ze.filter((pl.col("type") == "call_placed") & ~pl.col("outcome").fill_null("").is_in(
+        ["busy", "not_in_service"])).join(wrong, on=["_ord", "target"], how="anti").with_row_index("_e")
+    placed = placed.select("_e", "_ord", "zone", pl.col("debt_id").alias("debt"), "at", "e_date")
+    excluded = placed.join(windows, on=["_ord", "debt", "zone"]).filter(
+        (pl.col("start") <= pl.col("at")) & (pl.col("at") < pl.col("end"))).select("_e").unique()
+    placed = placed.join(excluded, on="_e", how="anti").drop("at")
+    window = (pl.col("e_date") >= pl.col("ldate") - pl.duration(days=6)) & (pl.col("e_date") <= pl.col("ldate"))
+    counts = calls.join(placed, on=["_ord", "debt", "zone"]).filter(window).group_by(
+        ["_ord", "debt", "zone"]).len()
+    freq = counts.filter(pl.col("len") >= 7).select("_ord", pl.lit("REGF_CALL_FREQ_7IN7").alias("code"))
+    conv = ze.filter(pl.col("type") == "telephone_conversation").select(
+        "_ord", "zone", pl.col("debt_id").alias("debt"), "e_date")
+    after = calls.join(conv, on=["_ord", "debt", "zone"]).filter(window).select(
+        "_ord", pl.lit("REGF_CALL_AFTER_CONVERSATION").alias("code"))
+    return pl.concat([freq, after])
