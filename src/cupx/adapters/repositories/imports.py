@@ -1,0 +1,76 @@
+"""SQL implementation of the importer's port: chunked key look-ups and bulk writes.
+
+Look-ups run `WHERE key IN (...)` in chunks (an empty table is answered without a query per chunk);
+inserts go through `cupx.adapters.bulk` (COPY / executemany); updates are one Core executemany by id.
+Everything runs on the unit of work's connection, so a failure anywhere rolls the whole import back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, bindparam, delete, select, update
+
+from cupx.adapters.bulk import allocate_ids, bulk_insert, polars_schema
+from cupx.adapters.repositories.registry import implements
+from cupx.adapters.tables.base import metadata
+from cupx.services.imports.ports import ImportRepository
+
+__all__ = ["SqlImportRepository"]
+
+_CHUNK = 5_000
+
+
+@implements(ImportRepository)
+class SqlImportRepository(ImportRepository):
+    def __init__(self, connection: Connection, runtime: Any) -> None:
+        self.connection = connection
+        self.runtime = runtime
+        self._empty: dict[str, bool] = {}
+
+    def _is_empty(self, table: str) -> bool:
+        if table not in self._empty:
+            tbl = metadata.tables[table]
+            self._empty[table] = self.connection.execute(select(tbl.c.id).limit(1)).first() is None
+        return self._empty[table]
+
+    def lookup(self, table: str, key: str, values: Sequence[Any], columns: Sequence[str]) -> pl.DataFrame:
+        schema = polars_schema(table, columns)
+        distinct = list(dict.fromkeys(v for v in values if v is not None))
+        if not distinct or self._is_empty(table):
+            return pl.DataFrame(schema=schema)
+        tbl = metadata.tables[table]
+        stmt = select(*(tbl.c[c] for c in columns)).where(tbl.c[key].in_(bindparam("keys", expanding=True)))
+        rows: list[Any] = []
+        for start in range(0, len(distinct), _CHUNK):
+            rows.extend(self.connection.execute(stmt, {"keys": distinct[start:start + _CHUNK]}).all())
+        return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+    def allocate_ids(self, table: str, n: int) -> int:
+        return allocate_ids(self.connection, table, n)
+
+    def insert(self, table: str, frame: pl.DataFrame) -> int:
+        count = bulk_insert(self.connection, table, frame)
+        if count:
+            self._empty[table] = False
+        return count
+
+    def update(self, table: str, frame: pl.DataFrame) -> int:
+        if frame.height == 0:
+            return 0
+        tbl = metadata.tables[table]
+        cols = [c for c in frame.columns if c != "id"]
+        stmt = update(tbl).where(tbl.c.id == bindparam("_id")).values({c: bindparam(c) for c in cols})
+        params = [{"_id": r["id"], **{c: r[c] for c in cols}} for r in frame.iter_rows(named=True)]
+        self.connection.execute(stmt, params)
+        return frame.height
+
+    def delete(self, table: str, column: str, values: Sequence[Any]) -> int:
+        tbl = metadata.tables[table]
+        total = 0
+        for start in range(0, len(values), _CHUNK):
+            result = self.connection.execute(delete(tbl).where(tbl.c[column].in_(list(values[start:start + _CHUNK]))))
+            total += result.rowcount or 0
+        return total

@@ -1,0 +1,131 @@
+"""Customer contact points in an import: phones, emails and addresses as long frames keyed by `row`.
+
+A CSV row has at most one of each (flat columns `phone`, `email`, `address_*`); a JSON Lines row may also
+carry arrays (`phones`, `emails`, `addresses`). Both become one frame per kind with the file row number,
+so they are validated and normalised together: phones to E.164 (`normalize_phone`), emails with
+`normalize_email`, addresses with the rules of `cupx.domain.customer.Address`. Every bad contact point
+is a problem on its row; nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from cupx.domain.customer import PhoneType, PlaceKind, normalize_email, normalize_phone
+from cupx.domain.errors import CupxError
+from cupx.services.imports.checks import FALSE_WORDS, TRUE_WORDS, Checker
+
+__all__ = ["addresses_frame", "emails_frame", "phones_frame"]
+
+_PROBLEM_SCHEMA = {"row": pl.Int64, "field": pl.String, "reason": pl.String}
+_ADDRESS_COLS = ("line1", "line2", "city", "state", "postal_code", "country", "place")
+
+
+def _nested(df: pl.DataFrame, column: str) -> list[tuple[int, dict[str, Any], str]]:
+    """(row, object, field prefix) for every element of a JSON array column."""
+    out: list[tuple[int, dict[str, Any], str]] = []
+    for row, text in df.select("row", column).drop_nulls(column).iter_rows():
+        for i, item in enumerate(json.loads(text)):
+            out.append((row, item if isinstance(item, dict) else {"__bad": item}, f"{column}[{i}]"))
+    return out
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip() or None
+
+
+def phones_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
+    """Columns row, number (E.164), type, tcpa_consent, provenance; problems go to `checker`."""
+    flat = df.filter(pl.col("phone").is_not_null()).select(
+        "row", pl.col("phone").alias("number"), pl.col("phone_type").alias("type"),
+        pl.col("phone_tcpa_consent").alias("tcpa_consent"), pl.lit(None, pl.String).alias("provenance"),
+        pl.lit("phone").alias("where"))
+    nested = [(row, _text(o.get("number")), _text(o.get("type")), _text(o.get("tcpa_consent")),
+               _text(o.get("provenance")), where) for row, o, where in _nested(df, "phones")]
+    cols = ["row", "number", "type", "tcpa_consent", "provenance", "where"]
+    frame = pl.concat([flat, pl.DataFrame(nested, schema=flat.schema, orient="row")]) if nested else flat
+    problems: list[tuple[int, str, str]] = []
+    numbers: dict[str, str | None] = {}
+    for row, raw, kind, consent, _prov, where in frame.select(cols).iter_rows():
+        if raw is None:
+            problems.append((row, f"{where}.number", "required"))
+            continue
+        if raw not in numbers:
+            try:
+                numbers[raw] = normalize_phone(raw, field_name=where)
+            except CupxError as exc:
+                numbers[raw] = None
+                problems.append((row, where, exc.message))
+        elif numbers[raw] is None:
+            problems.append((row, where, f"{raw!r} is not a valid phone number"))
+        if kind is not None and kind not in PhoneType.__members__.values():
+            problems.append((row, f"{where}_type" if where == "phone" else f"{where}.type",
+                             f"must be one of {', '.join(PhoneType)}"))
+        if consent is not None and consent.lower() not in (*TRUE_WORDS, *FALSE_WORDS):
+            problems.append((row, "phone_tcpa_consent" if where == "phone" else f"{where}.tcpa_consent",
+                             "not a boolean (true/false)"))
+    checker.flag_rows(pl.DataFrame(problems, schema=_PROBLEM_SCHEMA, orient="row"))
+    mapped = pl.DataFrame({"__raw": list(numbers), "__e164": list(numbers.values())},
+                          schema={"__raw": pl.String, "__e164": pl.String})
+    return (frame.join(mapped, left_on="number", right_on="__raw", how="left", maintain_order="left")
+            .select("row", pl.col("__e164").alias("number"),
+                    pl.col("type").fill_null(PhoneType.MOBILE.value),
+                    pl.col("tcpa_consent").str.to_lowercase().is_in(list(TRUE_WORDS)).fill_null(False),
+                    pl.col("provenance").fill_null("creditor_provided"))
+            .unique(["row", "number"], keep="first", maintain_order=True))
+
+
+def emails_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
+    """Columns row, address (normalised), provenance."""
+    flat = [(row, email, None, "email") for row, email in df.select("row", "email").drop_nulls("email").iter_rows()]
+    nested = [(row, _text(o.get("address")), _text(o.get("provenance")), where)
+              for row, o, where in _nested(df, "emails")]
+    out: list[tuple[int, str, str]] = []
+    problems: list[tuple[int, str, str]] = []
+    for row, raw, prov, where in flat + nested:
+        try:
+            out.append((row, normalize_email(raw or "", field_name=where), prov or "creditor_notice"))
+        except CupxError as exc:
+            problems.append((row, where, exc.message))
+    checker.flag_rows(pl.DataFrame(problems, schema=_PROBLEM_SCHEMA, orient="row"))
+    return pl.DataFrame(out, schema={"row": pl.Int64, "address": pl.String, "provenance": pl.String},
+                        orient="row").unique(["row", "address"], keep="first", maintain_order=True)
+
+
+def addresses_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
+    """Columns row, line1, line2, city, state, postal_code, country, place (validated)."""
+    flat_cols = ["address_line1", "address_line2", "city", "state", "postal_code", "country"]
+    flat = df.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in flat_cols)).select(
+        "row", *(pl.col(c).alias(n) for c, n in zip(flat_cols, _ADDRESS_COLS[:6], strict=True)),
+        pl.lit(None, pl.String).alias("place"), pl.lit("address").alias("where"))
+    nested = [(row, *(_text(o.get(k)) for k in _ADDRESS_COLS), where) for row, o, where in _nested(df, "addresses")]
+    frame = pl.concat([flat, pl.DataFrame(nested, schema=flat.schema, orient="row")]) if nested else flat
+    frame = frame.with_columns(pl.col("country").fill_null("US").str.to_uppercase(),
+                               pl.col("state").str.to_uppercase(), pl.col("place").fill_null(PlaceKind.HOME.value))
+    prefix = pl.when(pl.col("where") == "address").then(pl.lit("")).otherwise(pl.col("where") + ".")
+    field = {"line1": pl.when(pl.col("where") == "address").then(pl.lit("address_line1"))
+             .otherwise(pl.col("where") + ".line1")}
+    us = pl.col("country") == "US"
+    rules = [
+        (pl.col("line1").is_null(), field["line1"], "required when an address is given"),
+        (pl.col("city").is_null(), prefix + "city", "required when an address is given"),
+        (pl.col("postal_code").is_null(), prefix + "postal_code", "required when an address is given"),
+        (~pl.col("country").str.contains(r"^[A-Z]{2}$"), prefix + "country", "not a two-letter country code"),
+        (us & pl.col("postal_code").is_not_null() & ~pl.col("postal_code").str.contains(r"^\d{5}(-\d{4})?$"),
+         prefix + "postal_code", "not a US ZIP code"),
+        (us & ~pl.col("state").fill_null("").str.contains(r"^[A-Z]{2}$"), prefix + "state",
+         "a US address needs a two-letter state"),
+        (~pl.col("place").is_in([p.value for p in PlaceKind]), prefix + "place",
+         f"must be one of {', '.join(PlaceKind)}"),
+    ]
+    problems = [frame.filter(mask.fill_null(False)).select("row", where.alias("field"), pl.lit(reason).alias("reason"))
+                for mask, where, reason in rules]
+    checker.flag_rows(pl.concat(problems))
+    return frame.drop("where")
