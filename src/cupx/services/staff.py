@@ -43,6 +43,7 @@ __all__ = [
     "principal_for_user",
     "revoke_token",
     "set_user_active",
+    "tokens_of",
 ]
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
@@ -174,6 +175,15 @@ def create_token(uow: UnitOfWork, username: str, name: str = "", now: datetime |
     repo.add_token(user.id, hash_token(token), name[:100], _now(now))
     uow.commit()
     return token
+
+
+def tokens_of(uow: UnitOfWork, username: str) -> list[TokenRecord]:
+    """A user's tokens (metadata only: the token text is never stored)."""
+    repo = uow[StaffRepository]
+    user = repo.get_user_by_username(username)
+    if user is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    return repo.list_tokens(user.id)
 
 
 def revoke_token(uow: UnitOfWork, token_id: int) -> None:

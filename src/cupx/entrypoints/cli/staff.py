@@ -1,0 +1,114 @@
+"""`cupx user create|disable|enable`, `cupx token create|list|revoke` and `cupx serve`.
+
+Passwords come from a hidden prompt with confirmation, or from the first line of standard input with
+`--password-stdin` (for scripts); they never appear in the process list or the shell history. A new API
+token is printed once, alone on standard output, so `TOKEN=$(cupx token create alice)` works.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cupx.domain.staff import Role
+from cupx.entrypoints.cli._common import cli_errors, runtime
+from cupx.services.staff import create_token, create_user, revoke_token, set_user_active, tokens_of
+
+__all__ = ["register"]
+
+user_app = typer.Typer(help="Staff users and their roles.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (bearer credentials for the API).", no_args_is_help=True)
+DB_OPTION = typer.Option(None, "--database-url", help="defaults to CUPX_DATABASE_URL")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@user_app.command("create")
+def user_create(
+    username: str = typer.Option(..., "--username", "-u", help="login name"),
+    role: Role = typer.Option(..., "--role", "-r", help="admin, manager, supervisor, agent, compliance, auditor"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
+    database_url: str | None = DB_OPTION,
+) -> None:
+    """Create a staff user with a role."""
+    password = _read_password(password_stdin)
+    rt = runtime(database_url)
+    with cli_errors(), rt.uow() as uow:
+        user_id = create_user(uow, username, password, role)
+    typer.echo(f"created user {username} (id {user_id}, role {role})")
+
+
+def _set_active(username: str, active: bool, database_url: str | None) -> None:
+    rt = runtime(database_url)
+    with cli_errors(), rt.uow() as uow:
+        set_user_active(uow, username, active)
+    typer.echo(f"user {username} {'enabled' if active else 'disabled'}")
+
+
+@user_app.command("disable")
+def user_disable(username: str = typer.Argument(...), database_url: str | None = DB_OPTION) -> None:
+    """Disable a user: their sessions and tokens stop working at once."""
+    _set_active(username, False, database_url)
+
+
+@user_app.command("enable")
+def user_enable(username: str = typer.Argument(...), database_url: str | None = DB_OPTION) -> None:
+    """Re-enable a disabled user."""
+    _set_active(username, True, database_url)
+
+
+@token_app.command("create")
+def token_create(username: str = typer.Argument(..., help="the user the token acts as"),
+                 name: str = typer.Option("", "--name", help="what the token is for"),
+                 database_url: str | None = DB_OPTION) -> None:
+    """Create an API token and print it once (only its hash is stored)."""
+    rt = runtime(database_url)
+    with cli_errors(), rt.uow() as uow:
+        token = create_token(uow, username, name=name)
+    typer.echo(token)
+    typer.echo("store this token now: it cannot be shown again", err=True)
+
+
+@token_app.command("list")
+def token_list(username: str = typer.Argument(...), database_url: str | None = DB_OPTION) -> None:
+    """List a user's tokens (id, name, created, last used, revoked)."""
+    rt = runtime(database_url)
+    with cli_errors(), rt.uow() as uow:
+        tokens = tokens_of(uow, username)
+    for t in tokens:
+        used = t.last_used_at.isoformat() if t.last_used_at else "never"
+        state = "revoked" if t.revoked else "active"
+        typer.echo(f"{t.id}\t{t.name or '-'}\tcreated {t.created_at.isoformat()}\tused {used}\t{state}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(...), database_url: str | None = DB_OPTION) -> None:
+    """Revoke a token by id; it stops working at once."""
+    rt = runtime(database_url)
+    with cli_errors(), rt.uow() as uow:
+        revoke_token(uow, token_id)
+    typer.echo(f"token {token_id} revoked")
+
+
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+          database_url: str | None = DB_OPTION) -> None:
+    """Serve the API and the web pages with Uvicorn."""
+    import uvicorn
+
+    from cupx.entrypoints.api import create_app
+
+    rt = runtime(database_url)
+    typer.echo(f"CU-PX serving at http://{host}:{port}/  (API docs at /docs; Ctrl-C to stop)")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user")
+    app.add_typer(token_app, name="token")
+    app.command("serve")(serve)
