@@ -28,13 +28,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cupx.comms.defaults import default_templates
 from cupx.comms.rendering import RequiredContentMissing, locale_for, render
 from cupx.comms.required import Element
 from cupx.comms.retry import TokenBucket, backoff_delay
 from cupx.comms.status import OutboxStatus
 from cupx.domain.errors import ValidationError
 from cupx.services.dispatch_guard import (
-    ACTION_TYPE,
     TIME_CODES,
     ComplianceGuard,
     Guard,
@@ -64,6 +64,7 @@ S = OutboxStatus
 EVENT_TYPE = {"sms": "text_sent", "email": "email_sent", "letter": "letter_sent"}
 # What an opt-out confirmation may go out despite (R-08 exception 1, C-20): the opt-out itself.
 _CONFIRMATION_EXEMPT = frozenset({"REGF_PROHIBITED_MEDIUM", "TCPA_CONSENT_REVOKED", "REGF_TEXT_NO_PROCEDURE",
+                                  "REGF_DISCLOSURE_MISSING", "REGF_OPT_OUT_NOTICE_MISSING",
                                   "REGF_EMAIL_NO_PROCEDURE", "TCPA_NO_CONSENT"})
 _MISSING_CODE = {str(Element.OPT_OUT_INSTRUCTION): "REGF_OPT_OUT_NOTICE_MISSING",
                  str(Element.DEBT_COLLECTOR_DISCLOSURE): "REGF_DISCLOSURE_MISSING"}
@@ -140,6 +141,8 @@ class Dispatcher:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.rand = rand
         self._buckets = {ch: TokenBucket(rate) for ch, rate in self.config.rate_limits.items() if rate > 0}
+        self._defaults_loaded = False
+        _fill_from_settings(self.config, getattr(uow_factory, "__self__", None))
 
     def run(self, *, max_batches: int | None = None, now: datetime | None = None) -> DispatchReport:
         """Dispatch batches until nothing is due (or `max_batches`)."""
@@ -179,8 +182,21 @@ class Dispatcher:
         customer_ids = [r.customer_id for r in rows]
         with self.uow_factory() as uow:
             repo = uow[OutboxRepository]
-            return Batch(repo.contact_points(customer_ids), repo.debts([d for r in rows for d in r.debt_ids]),
+            batch = Batch(repo.contact_points(customer_ids), repo.debts([d for r in rows for d in r.debt_ids]),
                           repo.events(customer_ids), uow[TemplateRepository].latest())
+            if not self._defaults_loaded:
+                self._load_defaults(uow, batch.templates)
+            return batch
+
+    def _load_defaults(self, uow: UnitOfWork, templates: dict[tuple[str, str, str], Any]) -> None:
+        """Store the shipped templates that have no version yet (once per process): a fresh install sends."""
+        repo = uow[TemplateRepository]
+        for t in default_templates():
+            key = (t.template_id, t.channel, t.language)
+            if key not in templates:
+                templates[key] = repo.add(t, created_by="system", now=self.clock())
+        uow.commit()
+        self._defaults_loaded = True
 
     def _record(self, outcomes: Sequence[Outcome], now: datetime, report: DispatchReport) -> None:
         if not outcomes:
@@ -246,7 +262,8 @@ class Dispatcher:
             if not codes:
                 return None
             if codes <= TIME_CODES:
-                later = self.guard.next_allowed_time(ctx, evs, ACTION_TYPE[row.channel], now)
+                probe = {k: v for k, v in action.items() if k not in ("at", "mail_on")}
+                later = self.guard.next_allowed_time(ctx, evs, probe, now)
                 if later is not None and later > now:
                     return Outcome(row, S.PENDING, scheduled_at=later, error="rescheduled: " + ",".join(sorted(codes)))
         except Exception as exc:  # a guard that cannot answer must not let a message out: retry later
@@ -346,6 +363,21 @@ class Dispatcher:
     def close(self) -> None:
         for sender in self.senders.values():
             sender.close()
+
+
+def _fill_from_settings(config: DispatchConfig, runtime: Any) -> None:
+    """When the unit-of-work factory is a runtime's `uow`, default the unsubscribe links and portal URL."""
+    settings = getattr(runtime, "settings", None)
+    if settings is None:
+        return
+    from cupx.services.inbound import unsubscribe_url_factory
+
+    if config.unsubscribe_url is None:
+        config.unsubscribe_url = unsubscribe_url_factory(settings.secret_key, settings.public_base_url)
+    if config.brand == Branding():
+        base = settings.public_base_url.rstrip("/")
+        config.brand = Branding(website=base, portal_url=f"{base}/portal")
+    config.tenant = settings.tenant
 
 
 def _local_today(cp: ContactPoints, now: datetime) -> Any:

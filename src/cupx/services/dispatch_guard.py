@@ -34,8 +34,8 @@ class Guard(Protocol):
     def evaluate(self, context: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
                  action: Mapping[str, Any]) -> Any: ...
 
-    def next_allowed_time(self, context: Mapping[str, Any], events: Sequence[Mapping[str, Any]], channel: str,
-                          after: datetime) -> datetime | None: ...
+    def next_allowed_time(self, context: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+                          channel: str | Mapping[str, Any], after: datetime) -> datetime | None: ...
 
 
 class ComplianceGuard:
@@ -47,8 +47,8 @@ class ComplianceGuard:
 
         return evaluate(context, events, action)
 
-    def next_allowed_time(self, context: Mapping[str, Any], events: Sequence[Mapping[str, Any]], channel: str,
-                          after: datetime) -> datetime | None:
+    def next_allowed_time(self, context: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+                          channel: str | Mapping[str, Any], after: datetime) -> datetime | None:
         from cupx.compliance import next_allowed_time
 
         result: datetime | None = next_allowed_time(context, events, channel, after)
