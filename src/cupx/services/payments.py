@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cupx.domain.case import Case, CaseStatus, StatusChange
-from cupx.domain.errors import Conflict, ValidationError
+from cupx.domain.errors import Conflict, NotFound, ValidationError
 from cupx.domain.money import check_currency
 from cupx.domain.payments import (
     AllocationOrder,
@@ -44,6 +44,8 @@ from cupx.services.uow import UnitOfWork
 
 __all__ = [
     "PaymentResult",
+    "ProcessorEvent",
+    "handle_processor_event",
     "PostPayment",
     "ReversePayment",
     "post_payment",
@@ -252,3 +254,63 @@ def _reopen(cases: CaseStore, debts: list[DebtRow], now: datetime, actor: str, k
     cases.save_case_moves(moves, actor)
     return [d.id for d, _ in moves]
 
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorEvent:
+    """A payment processor's event, already authenticated by its signature (see the webhook route).
+
+    `type` is one of SUCCEEDED (a payment arrived) or REVERSED (refunded, returned, charged back);
+    `object` carries `id`, `amount`, `currency`, `created` (unix seconds) and `metadata` with
+    `debt_id` or `customer_id` for a payment, or the original object's id for a reversal.
+    """
+
+    event_id: str
+    type: str
+    object: dict[str, Any]
+    now: datetime | None = None
+
+
+SUCCEEDED = frozenset({"payment_intent.succeeded", "charge.succeeded", "payment.succeeded"})
+REVERSED = {"charge.refunded": "reversal", "charge.dispute.created": "chargeback", "payment.returned": "returned",
+            "charge.failed": "returned"}
+
+
+def _int_field(obj: dict[str, Any], name: str) -> int:
+    value = obj.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ValidationError(f"the event's object needs an integer {name}", field=f"data.object.{name}")
+    return int(value)
+
+
+def handle_processor_event(uow: UnitOfWork, event: ProcessorEvent) -> dict[str, Any]:
+    """Apply a processor event once: a replayed event id is acknowledged and ignored."""
+    now = event.now or datetime.now(UTC)
+    store = uow[PaymentStore]
+    if event.type not in SUCCEEDED and event.type not in REVERSED:
+        return {"status": "ignored", "reason": f"event type {event.type} is not handled"}
+    if not store.remember_webhook(event.event_id, event.type, None, now):
+        uow.rollback()
+        return {"status": "ignored", "reason": "replayed event"}
+    obj = event.object
+    if event.type in SUCCEEDED:
+        meta = obj.get("metadata") or {}
+        target = {"debt_id": _int_field(meta, "debt_id")} if "debt_id" in meta else \
+            {"customer_id": _int_field(meta, "customer_id")}
+        created = datetime.fromtimestamp(_int_field(obj, "created"), UTC) if "created" in obj else now
+        method = str(obj.get("payment_method_type") or "card")
+        result = post_payment(uow, PostPayment(
+            amount_minor=_int_field(obj, "amount"), currency=str(obj.get("currency", "")).upper(), received_at=created,
+            idempotency_key=f"processor:{obj.get('id')}", method=method if method in set(PaymentMethod) else "other",
+            reference=str(obj.get("id", ""))[:200], source="webhook", actor="processor", now=now, **target))
+        return {"status": "processed", "payment": result.to_dict()}
+    original = str(obj.get("payment_intent") or obj.get("id") or "")
+    record = store.by_key(f"processor:{original}")
+    if record is None:
+        raise NotFound(f"no payment from processor object {original!r}", field="data.object.id")
+    if record.status == PaymentStatus.REVERSED:
+        uow.commit()  # remember the event; the payment was already reversed
+        return {"status": "ignored", "reason": "payment already reversed"}
+    result = reverse_payment(uow, ReversePayment(record.id, str(obj.get("reason") or event.type)[:100],
+                                                 REVERSED[event.type], "processor", now))
+    return {"status": "processed", "payment": result.to_dict()}

@@ -187,8 +187,9 @@ class SqlPaymentStore(PaymentStore):
 
     def remember_webhook(self, event_id: str, type_: str, payment_id: int | None, at: datetime) -> bool:
         result = self.conn.execute(insert_ignore(self.conn, payment_webhook_events).values(
-            event_id=event_id, type=type_[:100], payment_id=payment_id, received_at=at))
-        return bool(result.rowcount == 1)
+            event_id=event_id, type=type_[:100], payment_id=payment_id, received_at=at)
+            .returning(payment_webhook_events.c.id))
+        return result.first() is not None  # rowcount is -1 with RETURNING on psycopg
 
 
 @implements(OutboxStore)
@@ -231,8 +232,8 @@ class SqlOutboxStore(OutboxStore):
         result = self.conn.execute(insert_ignore(self.conn, outbox_messages).values(
             message_key=message_key, customer_id=customer_id, debt_ids=json.dumps(list(debt_ids)), channel=channel,
             template_id=template_id, language=language, scheduled_at=at, status="pending", source="payment",
-            payload=json.dumps(dict(payload), default=str), created_at=at))
-        return bool(result.rowcount == 1)
+            payload=json.dumps(dict(payload), default=str), created_at=at).returning(outbox_messages.c.id))
+        return result.first() is not None
 
 
 _AGGREGATES = (("Payment", "payment"), ("Promise", "promise"), ("Settlement", "settlement"), ("Plan", "plan"),
