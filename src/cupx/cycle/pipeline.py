@@ -1,0 +1,96 @@
+"""The decide phase of the nightly cycle, pure: inputs -> features -> route -> strategy plans ->
+one contact per customer -> compliance guard -> the rows to write.
+
+`decide(inputs, strategies, as_of, ...)` never touches a database or the clock; the service loads the
+inputs and writes the `CycleOutput` in one transaction. Every debt of the inputs gets exactly one
+decision row (no_action and hold included). A debt is routed to the first live strategy (in the order
+given) whose `applies_to` matches; a debt no strategy covers gets no_action NO_STRATEGY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from cupx.cycle.features import build_features
+from cupx.cycle.guard import guard_contacts
+from cupx.cycle.inputs import CycleInputs
+from cupx.strategy.arbitration import arbitrate
+from cupx.strategy.compiler import DECISION_COLUMNS, CompiledStrategy
+from cupx.strategy.vocabulary import DecisionKind, Reason
+
+__all__ = ["CycleOutput", "decide", "decide_debts", "message_key"]
+
+
+def message_key(as_of: date, customer_id: pl.Expr, channel: pl.Expr) -> pl.Expr:
+    """Contract C5: f"cycle:{as_of}:{customer_id}:{channel}" (one contact per customer per day)."""
+    return pl.format("cycle:{}:{}:{}", pl.lit(as_of.isoformat()), customer_id, channel)
+
+
+@dataclass(frozen=True)
+class CycleOutput:
+    decisions: pl.DataFrame  # one row per debt (see DECISION_COLUMNS + guard and message columns)
+    features: pl.DataFrame | None  # kept for explain
+    guard: str
+
+
+def decide_debts(features: pl.LazyFrame, progress: pl.LazyFrame, assignments: pl.LazyFrame,
+                 strategies: Sequence[CompiledStrategy], as_of: date, *, explain: bool = False) -> pl.LazyFrame:
+    """Route each debt to its strategy, run each compiled plan, add NO_STRATEGY rows, arbitrate."""
+    route = pl.lit(None, dtype=pl.Int64)
+    for i, cs in reversed(list(enumerate(strategies))):
+        route = pl.when(cs.applies).then(pl.lit(i, dtype=pl.Int64)).otherwise(route)
+    routed = features.with_columns(_route=route)
+    parts = [cs.decide(routed.filter(pl.col("_route") == i).drop("_route"), progress, assignments, as_of,
+                       explain=explain) for i, cs in enumerate(strategies)]
+    schema = parts[0].collect_schema() if parts else None
+    orphans = routed.filter(pl.col("_route").is_null()).select(
+        "debt_id", "customer_id", "balance", "episode",
+        kind=pl.lit(DecisionKind.NO_ACTION.value), reasons=pl.lit([Reason.NO_STRATEGY.value]),
+        arm_is_new=pl.lit(False), skips=pl.lit([], dtype=pl.List(pl.String)))
+    if schema is not None:
+        orphans = orphans.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in schema.items()
+                                        if c not in orphans.collect_schema()]).select(list(schema))
+        parts.append(orphans)
+        return arbitrate(pl.concat(parts, how="vertical_relaxed"))
+    return arbitrate(orphans.with_columns([pl.lit(None).alias(c) for c in DECISION_COLUMNS
+                                           if c not in orphans.collect_schema()]))
+
+
+def decide(inputs: CycleInputs, strategies: Sequence[CompiledStrategy], as_of: date,
+           scores: pl.LazyFrame | None = None, *, keep_features: bool = False, explain: bool = False) -> CycleOutput:
+    """All decisions of the run date, with the guard applied to each customer's contact.
+
+    With `explain`, the same plans also return `why` (each ladder step's status) per debt."""
+    features = build_features(inputs, as_of, scores).collect()
+    scored = features.select("debt_id", pl.col("risk_score").alias("score"), "risk_band", "model_version",
+                             "language")
+    lf = decide_debts(features.lazy(), inputs["progress"], inputs["assignments"], strategies, as_of,
+                      explain=explain)
+    decisions = lf.join(scored.lazy(), on="debt_id", how="left").collect()
+    decisions, guard = apply_guard(decisions, inputs, as_of)
+    decisions = decisions.sort("debt_id")
+    return CycleOutput(decisions, features if keep_features else None, guard)
+
+
+def apply_guard(decisions: pl.DataFrame, inputs: CycleInputs, as_of: date) -> tuple[pl.DataFrame, str]:
+    """Ask the guard about each customer's contact; a blocked contact blocks its grouped debts too."""
+    winners = decisions.filter(pl.col("kind") == DecisionKind.CONTACT.value)
+    customers = inputs["customers"].select(pl.col("id").alias("customer_id"), "tz_candidates").collect()
+    result = guard_contacts(winners, customers, inputs["contact_events"].collect(), as_of)
+    answers = result.answers.rename({"reason_codes": "guard_codes"})
+    out = decisions.join(answers, on="customer_id", how="left")
+    in_contact = pl.col("kind").is_in([DecisionKind.CONTACT.value, DecisionKind.GROUPED.value])
+    blocked = in_contact & ~pl.col("allowed").fill_null(False)
+    sent = in_contact & pl.col("allowed").fill_null(False)
+    channel = pl.col("channel").filter(pl.col("kind") == DecisionKind.CONTACT.value).first().over("customer_id")
+    out = out.with_columns(
+        kind=pl.when(blocked).then(pl.lit(DecisionKind.BLOCKED.value)).otherwise(pl.col("kind")),
+        reasons=pl.when(blocked).then(pl.col("reasons").list.concat(pl.col("guard_codes"))).otherwise("reasons"),
+        scheduled_at=pl.when(sent).then(pl.col("scheduled_at")),
+        message_key=pl.when(sent).then(message_key(as_of, pl.col("customer_id"), channel)),
+    ).drop("allowed", "guard_codes")
+    return out, result.guard

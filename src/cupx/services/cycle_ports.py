@@ -1,0 +1,91 @@
+"""Ports of the nightly cycle: the run store (bulk in and out) and the strategy registry.
+
+Implemented in `cupx.adapters.repositories.cycle`. Loading is one query per table into Polars (COPY on
+PostgreSQL); writing is the bulk helper in the caller's transaction, inserting only rows whose
+deterministic key (decision_key, message_key, progress key, assignment key) is not there yet.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from cupx.cycle.inputs import CycleInputs
+from cupx.strategy.loader import LoadedStrategy
+
+__all__ = ["CycleStore", "RunRecord", "StrategyRegistry", "StrategyVersion"]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    as_of: date
+    status: str  # started | completed
+    phase: str  # load | decide | write | done
+    attempts: int
+    counts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StrategyVersion:
+    strategy_id: str
+    version: int
+    sha256: str
+    live: bool
+    created_at: datetime
+    source: str
+
+
+class CycleStore(abc.ABC):
+    @abc.abstractmethod
+    def load_inputs(self, as_of: date, customer_ids: list[int] | None = None) -> CycleInputs:
+        """Every input table as of the run date (optionally for some customers only, for explain)."""
+
+    @abc.abstractmethod
+    def run(self, as_of: date) -> RunRecord | None: ...
+
+    @abc.abstractmethod
+    def start_run(self, as_of: date, now: datetime, strategies: list[list[Any]]) -> RunRecord:
+        """Create the run of `as_of` (status started) or count one more attempt of an unfinished one."""
+
+    @abc.abstractmethod
+    def set_phase(self, run_id: int, phase: str, error: str | None = None) -> None: ...
+
+    @abc.abstractmethod
+    def write(self, run: RunRecord, decisions: pl.DataFrame, now: datetime,
+              checkpoint: Callable[[str], None]) -> dict[str, int]:
+        """Insert decisions, outbox rows, progress and new assignments that are not there yet; count them."""
+
+    @abc.abstractmethod
+    def complete_run(self, run_id: int, now: datetime, counts: dict[str, Any]) -> None: ...
+
+    @abc.abstractmethod
+    def decisions(self, as_of: date, debt_ids: list[int] | None = None) -> pl.DataFrame:
+        """Stored decisions of a run date (all, or of some debts)."""
+
+    @abc.abstractmethod
+    def customer_of(self, debt_id: int) -> int:
+        """The customer owning a debt (NotFound when none)."""
+
+
+class StrategyRegistry(abc.ABC):
+    @abc.abstractmethod
+    def register(self, loaded: LoadedStrategy, now: datetime, by: str) -> StrategyVersion:
+        """Store a version (the YAML text and its hash); the same text twice is one version.
+        A different text under an existing (id, version) is a Conflict."""
+
+    @abc.abstractmethod
+    def set_live(self, strategy_id: str, version: int) -> None:
+        """Make this version the only live one of its strategy id."""
+
+    @abc.abstractmethod
+    def live(self) -> list[LoadedStrategy]:
+        """The live versions, ordered by strategy id (the routing order)."""
+
+    @abc.abstractmethod
+    def versions(self) -> list[StrategyVersion]: ...
