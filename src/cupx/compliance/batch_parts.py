@@ -75,12 +75,15 @@ def _zoned_events(evs: pl.DataFrame, zoned: pl.DataFrame) -> pl.DataFrame:
 
 def _consent_windows(ze: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
     """(_ord, debt, zone, start, end) of direct prior consent (1006.14(b)(3)(i))."""
+    empty = pl.DataFrame(schema={"_ord": pl.UInt32, "debt": pl.Int64, "zone": pl.Utf8, "start": _UTC, "end": _UTC})
     cons = ze.filter(pl.col("type") == "call_consent")
     if cons.height == 0:
-        return pl.DataFrame(schema={"_ord": pl.UInt32, "debt": pl.Int64, "zone": pl.Utf8, "start": _UTC, "end": _UTC})
+        return empty
     keys = calls.select("_ord", "debt", "zone").unique()
     c = keys.join(cons.select("_ord", "zone", "debt_id", "at", "e_date", "limited_to_date"), on=["_ord", "zone"])
     c = c.filter(pl.col("debt_id").is_null() | (pl.col("debt_id") == pl.col("debt"))).with_row_index("_c")
+    if c.height == 0:
+        return empty
     c = c.with_columns(pl.min_horizontal(pl.col("e_date") + pl.duration(days=6), pl.col("limited_to_date"))
                        .alias("last_day"))
     parts = []
