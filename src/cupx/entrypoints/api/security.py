@@ -72,6 +72,7 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     (r"^/static(/.*)?$", "stylesheets and scripts"),
     (r"^(/api/v1)?/webhooks(/.*)?$", "provider callbacks, authenticated by their HMAC signatures"),
     (r"^/portal(/.*)?$", "the customer portal, authenticated by signed links and customer verification"),
+    (r"^/unsubscribe/[^/]+$", "email opt-out links (RULES.md R-10), authenticated by a signed token"),
 )
 _PUBLIC = [re.compile(pattern) for pattern, _ in PUBLIC_ROUTES]
 
