@@ -29,6 +29,16 @@ PASSWORD = "correct horse battery staple"  # a test password
 _serial = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at production cost takes ~64 MiB and tens of ms per hash; tests need the flow, not the cost."""
+    from argon2 import PasswordHasher
+
+    from cupx.services import staff
+
+    monkeypatch.setattr(staff, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def app(runtime: Runtime) -> FastAPI:
     return create_app(runtime)
