@@ -33,6 +33,8 @@ def _cast(name: str, dtype: pl.DataType, have: pl.DataType | None) -> pl.Expr:
     if have is None:
         return pl.lit(None, dtype=dtype).alias(name)
     col = pl.col(name)
+    if isinstance(have, pl.Null):
+        return col.cast(dtype).alias(name)
     if isinstance(dtype, pl.Datetime):
         if isinstance(have, pl.Datetime):
             col = col.dt.replace_time_zone("UTC") if have.time_zone is None else col.dt.convert_time_zone("UTC")
