@@ -15,8 +15,8 @@ from cupx.compliance.batch import BATCH_CODES, evaluate_batch
 
 NUMBER = "+13125550199"
 OTHER = "+13125550100"
-ZONE_SETS = [("America/Chicago",), ("America/Chicago", "America/Denver"), ("America/New_York", "America/Los_Angeles"),
-             ("America/Phoenix",)]
+ZONE_SETS = [("America/Chicago",), ("America/Chicago", "America/Denver"),
+             ("America/New_York", "America/Los_Angeles"), ("America/Phoenix",)]
 BASE = datetime(2026, 3, 2, 12, tzinfo=UTC)  # spans the 2026-03-08 DST change
 
 events_st = st.lists(st.fixed_dictionaries({
@@ -65,8 +65,10 @@ def _single_event(e: dict[str, Any]) -> dict[str, Any]:
 
 def _single(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     ctx = {"collector_role": "fdcpa_debt_collector",
-           "consumer": {"id": "C1", "location_evidence": [{"kind": "stated_location", "value": z, "tz": z}
-                                                           for z in zones]},
+           # the phone's own evidence carries an explicit tz, so its area code adds no zone (7.2)
+           "consumer": {"id": "C1", "location_evidence": [{"kind": "phone_area_code", "value": NUMBER,
+                                                            "tz": zones[0]}]
+                        + [{"kind": "stated_location", "value": z, "tz": z} for z in zones]},
            "phones": [{"number": NUMBER, "type": "mobile", "tcpa_consent": act["tcpa_consent"]}],
            "debts": [{"id": "1"}, {"id": "2"}]}
     at = BASE + timedelta(minutes=act["minutes"])
@@ -108,6 +110,25 @@ def _batch(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, 
     cust = pl.DataFrame({"customer_id": [1], "tz_candidates": [",".join(zones)]})
     out = evaluate_batch(cust, ev, acts).row(0, named=True)
     return out["decision"], tuple(out["reason_codes"])
+
+
+dense_calls_st = st.lists(st.fixed_dictionaries({
+    "type": st.sampled_from(["call_placed"] * 8 + ["telephone_conversation", "call_consent", "call_consent_revoked"]),
+    "minutes": st.integers(6 * 24 * 60, 12 * 24 * 60 + 600),
+    "debt": st.sampled_from([1, 1, 2]),
+    "outcome": st.sampled_from(["no_answer", "no_answer", "answered", "busy"]),
+    "medium": st.just("mail"), "target": st.sampled_from([NUMBER, NUMBER, OTHER]), "written": st.just(True),
+}), min_size=6, max_size=16)
+dense_action_st = st.fixed_dictionaries({
+    "channel": st.just("call"), "minutes": st.integers(12 * 24 * 60 + 600, 13 * 24 * 60),
+    "debts": st.sampled_from([[1], [1, 2]]), "dialing": st.just("manual"), "tcpa_consent": st.just(False)})
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(zones=st.sampled_from(ZONE_SETS), events=dense_calls_st, act=dense_action_st)
+def test_batch_agrees_with_single_on_dense_call_histories(
+        zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, Any]) -> None:
+    assert _batch(zones, events, act) == _single(zones, events, act)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

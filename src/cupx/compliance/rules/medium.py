@@ -48,7 +48,8 @@ def restricted_media(st: State) -> list[Event]:
     if medium == "telephone_call":
         out += [e for e in st.of(E.CEASE_NOTICE) if normalise_medium(e.medium) in ORAL_MEDIA]
     if medium == "text":
-        out += [e for e in st.of(E.TCPA_REVOCATION) if _text_stop(e) and e.number in (None, st.action.number)]
+        out += [e for e in st.of(E.TCPA_REVOCATION)
+                if _text_stop(e) and (e.number or e.address) in (None, st.action.number)]
     return out
 
 
@@ -93,9 +94,9 @@ def tcpa_state(st: State) -> Code | None:
     phone = st.phone(act.number)
     if phone is not None and phone.type != "mobile":
         return None
-    consents = [e for e in st.of(E.TCPA_CONSENT) if e.number in (None, act.number)
+    consents = [e for e in st.of(E.TCPA_CONSENT) if (e.number or e.address) in (None, act.number)
                 and (not e.debt_ids or any(st.concerns(e, d) for d in st.action_debts()))]
-    revocations = [e for e in st.of(E.TCPA_REVOCATION) if e.number in (None, act.number)]
+    revocations = [e for e in st.of(E.TCPA_REVOCATION) if (e.number or e.address) in (None, act.number)]
     last_consent = consents[-1].at if consents else None
     if revocations and (last_consent is None or revocations[-1].at >= last_consent):
         if act.type == A.TEXT and _confirmation_available(st, revocations[-1].at, timedelta(minutes=5)):
