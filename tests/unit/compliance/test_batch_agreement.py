@@ -21,7 +21,8 @@ BASE = datetime(2026, 3, 2, 12, tzinfo=UTC)  # spans the 2026-03-08 DST change
 
 events_st = st.lists(st.fixed_dictionaries({
     "type": st.sampled_from(["call_placed"] * 6 + ["telephone_conversation", "call_consent", "call_consent_revoked",
-                                                   "wrong_number_learned", "cease_notice", "dispute", "verification_sent",
+                                                   "wrong_number_learned", "cease_notice", "dispute",
+                                                   "verification_sent",
                                                    "validation_notice", "original_creditor_request",
                                                    "original_creditor_info_sent", "medium_restriction",
                                                    "electronic_opt_out", "attorney_known", "attorney_consent",
