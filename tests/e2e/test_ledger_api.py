@@ -197,3 +197,20 @@ def test_openapi_lists_the_endpoints(anon_client: TestClient) -> None:
     paths = anon_client.get("/openapi.json").json()["paths"]
     assert {"/api/v1/ledger", "/api/v1/debts/{debt_id}", "/api/v1/debts/{debt_id}/ledger",
             "/api/v1/customers", "/api/v1/customers/{customer_id}"} <= set(paths)
+
+
+def test_concurrent_retries_with_one_key_post_once(app: Any, manager: TestClient, make_debt: Factory) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    debt = make_debt()
+    headers = {"Authorization": manager.headers["Authorization"], "Idempotency-Key": "race-1"}
+
+    def post(_: int) -> Any:
+        with TestClient(app) as client:
+            return client.post("/api/v1/ledger", json=payment(debt["debt_id"]), headers=headers)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(post, range(4)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len(manager.get(f"/api/v1/debts/{debt['debt_id']}/ledger").json()) == 2
