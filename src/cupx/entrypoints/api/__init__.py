@@ -3,7 +3,8 @@
 `create_app(runtime)` builds a FastAPI app; every module in `cupx.entrypoints.api.routes` and in
 `cupx.entrypoints.web` that defines `router` is included, so areas add routes without editing this
 file; a module may also define `install(app)` for setup that is not a route (the web layer mounts
-/static and redirects page requests without a session to /login). One exception handler maps `CupxError.code` to an HTTP status; nothing below raises HTTPException.
+/static and redirects page requests without a session to /login). One exception handler maps
+`CupxError.code` to an HTTP status; nothing below raises HTTPException.
 """
 
 from __future__ import annotations
