@@ -214,6 +214,10 @@ def _apply_reversal(bal: Balance, e: LedgerEntry, by_id: dict[str, LedgerEntry],
         bal.credit -= from_credit
         bal._add(Component.PRINCIPAL, rest - from_credit)
         bal.paid -= target.amount_minor
+        if bal.credit:
+            # Credit from other payments now pays the restored components, so credit and debt never coexist.
+            held, bal.credit = bal.credit, 0
+            _reduce(bal, held, order)
     elif target.kind == EntryKind.WRITE_OFF:
         _absorb_credit_then_add(bal, Component.PRINCIPAL, target.amount_minor)
         bal.written_off -= target.amount_minor

@@ -1,8 +1,9 @@
 """SQL implementation of the importer's port: chunked key look-ups and bulk writes.
 
-Look-ups run `WHERE key IN (...)` in chunks (an empty table is answered without a query per chunk);
-inserts go through `cupx.adapters.bulk` (COPY / executemany); updates are one Core executemany by id.
-Everything runs on the unit of work's connection, so a failure anywhere rolls the whole import back.
+Look-ups run `WHERE key IN (...)` in chunks on SQLite and `WHERE key = ANY(array)` on PostgreSQL (an
+empty table is answered without a query); inserts go through `cupx.adapters.bulk` (COPY /
+executemany); updates are one Core executemany by id. Everything runs on the unit of work's
+connection, so a failure anywhere rolls the whole import back.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, any_, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql
 
 from cupx.adapters.bulk import allocate_ids, bulk_insert, polars_schema
 from cupx.adapters.repositories.registry import implements
@@ -20,7 +22,8 @@ from cupx.services.imports.ports import ImportRepository
 
 __all__ = ["SqlImportRepository"]
 
-_CHUNK = 5_000
+_CHUNK = 5_000  # SQLite: bind parameters per IN list
+_PG_CHUNK = 100_000  # PostgreSQL: keys per array parameter
 
 
 @implements(ImportRepository)
@@ -42,10 +45,17 @@ class SqlImportRepository(ImportRepository):
         if not distinct or self._is_empty(table):
             return pl.DataFrame(schema=schema)
         tbl = metadata.tables[table]
-        stmt = select(*(tbl.c[c] for c in columns)).where(tbl.c[key].in_(bindparam("keys", expanding=True)))
+        chunk = _CHUNK
+        if self.connection.dialect.name == "postgresql":
+            # One array parameter instead of thousands of bind parameters: far cheaper to render and send.
+            chunk = _PG_CHUNK
+            match = tbl.c[key] == any_(bindparam("keys", type_=postgresql.ARRAY(tbl.c[key].type)))
+        else:
+            match = tbl.c[key].in_(bindparam("keys", expanding=True))
+        stmt = select(*(tbl.c[c] for c in columns)).where(match)
         rows: list[Any] = []
-        for start in range(0, len(distinct), _CHUNK):
-            rows.extend(self.connection.execute(stmt, {"keys": distinct[start:start + _CHUNK]}).all())
+        for start in range(0, len(distinct), chunk):
+            rows.extend(self.connection.execute(stmt, {"keys": distinct[start:start + chunk]}).all())
         return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
     def allocate_ids(self, table: str, n: int) -> int:

@@ -27,8 +27,8 @@ __all__ = ["Checker", "TRUE_WORDS", "FALSE_WORDS"]
 
 TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f")
-_PLAIN_AMOUNT = r"^([+-]?)(\d{1,15})(?:\.(\d+))?$"
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_PLAIN_AMOUNT = r"^([+-]?)([0-9]{1,15})(?:\.([0-9]+))?$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 class Checker:
@@ -120,6 +120,7 @@ class Checker:
         text = pl.col(column)
         parts = text.str.extract_groups(_PLAIN_AMOUNT)
         sign, whole, frac = (parts.struct.field(k) for k in ("1", "2", "3"))
+        frac = frac.str.strip_chars_end("0")  # "12.50" in JPY is 12.5 -> refused; "12.00" is 12 -> fine
         frac_len = frac.str.len_chars().fill_null(0)
         frac_minor = pl.concat_str([frac.fill_null(""), pl.lit("0" * 6)]).str.slice(0, digits)
         plain = (whole.cast(pl.Int64) * scale + pl.when(digits == 0).then(0).otherwise(frac_minor.cast(pl.Int64)))
@@ -179,9 +180,12 @@ class Checker:
 
     def duplicates(self, column: str) -> None:
         """Second and later rows with the same value are rejected, naming the first."""
-        first = pl.col("row").first().over(column)
-        self.flag(pl.col(column).is_not_null() & pl.col(column).is_duplicated() & (pl.col("row") != first), column,
+        # Computed before `flag` filters the frame, so "first" is over every row.
+        self.df = self.df.with_columns(pl.col("row").min().over(column).alias("__first"))
+        first = pl.col("__first")
+        self.flag(pl.col(column).is_not_null() & (pl.col("row") != first), column,
                   pl.format("duplicate {} (first at row {})", pl.col(column), first))
+        self.df = self.df.drop("__first")
 
 
 def _is_currency(code: str) -> bool:

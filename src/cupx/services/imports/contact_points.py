@@ -118,7 +118,7 @@ def addresses_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
         (pl.col("city").is_null(), prefix + "city", "required when an address is given"),
         (pl.col("postal_code").is_null(), prefix + "postal_code", "required when an address is given"),
         (~pl.col("country").str.contains(r"^[A-Z]{2}$"), prefix + "country", "not a two-letter country code"),
-        (us & pl.col("postal_code").is_not_null() & ~pl.col("postal_code").str.contains(r"^\d{5}(-\d{4})?$"),
+        (us & pl.col("postal_code").is_not_null() & ~pl.col("postal_code").str.contains(r"^[0-9]{5}(-[0-9]{4})?$"),
          prefix + "postal_code", "not a US ZIP code"),
         (us & ~pl.col("state").fill_null("").str.contains(r"^[A-Z]{2}$"), prefix + "state",
          "a US address needs a two-letter state"),

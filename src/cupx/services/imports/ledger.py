@@ -117,7 +117,7 @@ def _check_reversals(ck: Checker, targets: pl.DataFrame, repo: ImportRepository,
     ck.flag_rows(t.filter(pl.col("t_id").is_in(done.implode())).select(
         "row", pl.lit(field).alias("field"), pl.format("entry {} is already reversed", target).alias("reason")))
     twice = t.filter(pl.col("reverses_external_id").is_duplicated()
-                     & (pl.col("row") != pl.col("row").first().over("reverses_external_id")))
+                     & (pl.col("row") != pl.col("row").min().over("reverses_external_id")))
     ck.flag_rows(twice.select("row", pl.lit(field).alias("field"),
                               pl.format("entry {} is reversed by an earlier row", target).alias("reason")))
 
