@@ -1,12 +1,12 @@
 """Analytics repositories: the model registry (table `models` + artefact files), the portfolio reader
-(tables as Polars frames), statements (bulk) and the UCI account loader."""
+(tables as Polars frames), statements (bulk), the UCI account loader and experiment inputs."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, delete, select, update
@@ -16,17 +16,16 @@ from cupx.adapters.model_store import ModelStore
 from cupx.adapters.repositories.registry import implements
 from cupx.adapters.tables import metadata
 from cupx.adapters.tables.analytics import models, statements
-from cupx.adapters.tables.core import customers, debts
+from cupx.adapters.tables.core import contact_events, customers, debts, ledger_entries
+from cupx.adapters.uow import RuntimeLike
 from cupx.analytics.frames import SCHEMAS
 from cupx.analytics.model import TrainedModel
 from cupx.domain.errors import Conflict, NotFound
+from cupx.services.experiments import ExperimentData, ExperimentInputs
 from cupx.services.models import PORTFOLIO_TABLES, ModelRecord, ModelRegistry, PortfolioReader, StatementRepository
 from cupx.services.models_uci import UciAccounts
 
-if TYPE_CHECKING:
-    from cupx.bootstrap import Runtime
-
-__all__ = ["SqlModelRegistry", "SqlPortfolioReader", "SqlStatements", "SqlUciAccounts"]
+__all__ = ["SqlExperimentData", "SqlModelRegistry", "SqlPortfolioReader", "SqlStatements", "SqlUciAccounts"]
 
 
 def _record(row: Any) -> ModelRecord:
@@ -40,7 +39,7 @@ def _record(row: Any) -> ModelRecord:
 
 @implements(ModelRegistry)
 class SqlModelRegistry(ModelRegistry):
-    def __init__(self, connection: Connection, runtime: Runtime) -> None:
+    def __init__(self, connection: Connection, runtime: RuntimeLike) -> None:
         self.conn = connection
         self.store = ModelStore(runtime.settings.data_dir)
 
@@ -91,7 +90,7 @@ class SqlModelRegistry(ModelRegistry):
 
 @implements(PortfolioReader)
 class SqlPortfolioReader(PortfolioReader):
-    def __init__(self, connection: Connection, runtime: Runtime) -> None:
+    def __init__(self, connection: Connection, runtime: RuntimeLike) -> None:
         self.conn = connection
 
     def tables(self, names: tuple[str, ...] = PORTFOLIO_TABLES) -> dict[str, pl.LazyFrame]:
@@ -109,7 +108,7 @@ class SqlPortfolioReader(PortfolioReader):
 
 @implements(StatementRepository)
 class SqlStatements(StatementRepository):
-    def __init__(self, connection: Connection, runtime: Runtime) -> None:
+    def __init__(self, connection: Connection, runtime: RuntimeLike) -> None:
         self.conn = connection
 
     def add(self, frame: pl.DataFrame) -> int:
@@ -127,7 +126,7 @@ class SqlStatements(StatementRepository):
 
 @implements(UciAccounts)
 class SqlUciAccounts(UciAccounts):
-    def __init__(self, connection: Connection, runtime: Runtime) -> None:
+    def __init__(self, connection: Connection, runtime: RuntimeLike) -> None:
         self.conn = connection
         self.cipher = runtime.cipher
 
@@ -160,3 +159,47 @@ class SqlUciAccounts(UciAccounts):
                 pl.lit("uci").alias("row_hash"), pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at")))
         return self._existing(debts).join(dbt.select("external_id"), on="external_id", how="semi").rename(
             {"id": "debt_id"})
+
+
+@implements(ExperimentData)
+class SqlExperimentData(ExperimentData):
+    def __init__(self, connection: Connection, runtime: RuntimeLike) -> None:
+        self.conn = connection
+
+    def experiments(self) -> list[str]:
+        ea = metadata.tables.get("experiment_assignments")
+        if ea is None:
+            return []
+        return [r[0] for r in self.conn.execute(select(ea.c.experiment_id).distinct().order_by(ea.c.experiment_id))]
+
+    def inputs(self, experiment_id: str) -> ExperimentInputs:
+        ea = metadata.tables.get("experiment_assignments")
+        if ea is None:
+            raise NotFound("experiments are not set up (no experiment_assignments table)", field="experiment_id")
+        assigned = select(ea.c.customer_id).where(ea.c.experiment_id == experiment_id)
+        assignments = pl.read_database(
+            select(ea.c.customer_id, ea.c.arm, ea.c.assigned_on).where(ea.c.experiment_id == experiment_id),
+            self.conn, schema_overrides={"customer_id": pl.Int64, "arm": pl.String, "assigned_on": pl.Date})
+        le = ledger_entries
+        ledger = pl.read_database(
+            select(le.c.id, debts.c.customer_id, le.c.debt_id, le.c.kind, le.c.amount_minor, le.c.effective_date,
+                   le.c.reverses_id).join_from(le, debts, le.c.debt_id == debts.c.id)
+            .where(debts.c.customer_id.in_(assigned)), self.conn,
+            schema_overrides={"id": pl.Int64, "customer_id": pl.Int64, "debt_id": pl.Int64, "kind": pl.String,
+                              "amount_minor": pl.Int64, "effective_date": pl.Date, "reverses_id": pl.Int64})
+        ce = contact_events
+        contacts = pl.read_database(
+            select(ce.c.customer_id, ce.c.type, ce.c.channel, ce.c.at).where(ce.c.customer_id.in_(assigned)),
+            self.conn, schema_overrides={"customer_id": pl.Int64, "type": pl.String, "channel": pl.String})
+        contacts = contacts.with_columns(_utc(contacts, "at"))
+        return ExperimentInputs(assignments, ledger, contacts)
+
+
+def _utc(frame: pl.DataFrame, name: str) -> pl.Expr:
+    dtype = frame.schema[name]
+    if isinstance(dtype, pl.Datetime):
+        col = pl.col(name)
+        return (col.dt.replace_time_zone("UTC") if dtype.time_zone is None else col.dt.convert_time_zone("UTC"))
+    if isinstance(dtype, pl.Null):
+        return pl.col(name).cast(pl.Datetime("us", "UTC"))
+    return pl.col(name).str.to_datetime(time_zone="UTC")

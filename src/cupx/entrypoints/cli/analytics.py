@@ -134,6 +134,36 @@ def import_cmd(
     echo_json({"accounts": report.accounts, "statements": report.statements, "default_rate": report.default_rate})
 
 
+@experiment_app.command("report")
+def experiment_report_cmd(
+    experiment_id: str,
+    as_json: bool = typer.Option(False, "--json"),
+    min_sample: int = typer.Option(400, "--min-sample", min=1, help="Accounts per arm before trusting a result."),
+) -> None:
+    """Per arm: accounts, pay/cure/recovery rates, collected and contact cost per account, complaints,
+    opt-outs; tests against the champion and a recommendation."""
+    from cupx.services.experiments import experiment_report
+
+    with cli_errors(), runtime().uow() as uow:
+        report = experiment_report(uow, experiment_id, min_sample=min_sample)
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    typer.echo(f"experiment {report.experiment_id} (champion: {report.champion})")
+    for a in report.arms:
+        typer.echo(f"  {a.arm:<16} n={a.accounts:<6} pay {a.pay_rate:.1%} [{a.pay_rate_ci[0]:.1%}, "
+                   f"{a.pay_rate_ci[1]:.1%}]  cure {a.cure_rate:.1%}  recovery {a.recovery_rate:.1%}  "
+                   f"collected/acct {a.collected_per_account / 100:.2f}  cost/acct {a.contact_cost_per_account:.2f}  "
+                   f"complaints {a.complaints}  opt-outs {a.opt_outs}")
+    for c in report.comparisons:
+        typer.echo(f"  {c.challenger} vs {report.champion}: pay {c.pay_rate_diff:+.1%} (z={c.pay_rate_z:.2f}, "
+                   f"p={c.pay_rate_p:.3f}); cure p={c.cure_rate_p:.3f}; collected/acct {c.collected_diff / 100:+.2f} "
+                   f"[{c.collected_diff_ci[0] / 100:+.2f}, {c.collected_diff_ci[1] / 100:+.2f}] p={c.collected_p:.3f}")
+    for w in report.warnings:
+        typer.echo(f"  warning: {w}")
+    typer.echo(f"recommendation: {report.recommendation}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(model_app, name="model")
     app.add_typer(uci_app, name="uci")
