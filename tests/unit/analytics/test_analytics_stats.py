@@ -86,8 +86,9 @@ def _outcomes(n_champ: int, n_chal: int, pay_champ: float, pay_chal: float) -> p
         payers = int(n * rate)
         for i in range(n):
             paid = i < payers
-            rows.append({"customer_id": len(rows) + 1, "arm": arm, "balance": 10_000, "collected": 10_000 if paid else 0,
-                         "contact_cost": 0.5, "complaints": 0, "opt_outs": 0, "paid": paid, "cured": paid})
+            rows.append({"customer_id": len(rows) + 1, "arm": arm, "balance": 10_000,
+                         "collected": 10_000 if paid else 0, "contact_cost": 0.5, "complaints": 0,
+                         "opt_outs": 0, "paid": paid, "cured": paid})
     return pl.DataFrame(rows)
 
 
