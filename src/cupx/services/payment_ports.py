@@ -101,6 +101,10 @@ class CaseStore(abc.ABC):
         """Signed ledger totals per debt (positive = owed), read after the lock."""
 
     @abc.abstractmethod
+    def balances_and_plans(self, customer_id: int, debt_ids: Sequence[int]) -> tuple[dict[int, int], int]:
+        """`balances` plus how many active plans the customer has, in one round trip."""
+
+    @abc.abstractmethod
     def save_case_moves(self, moves: Sequence[tuple[DebtRow, StatusChange]], actor: str) -> None: ...
 
     @abc.abstractmethod
@@ -119,10 +123,12 @@ class PaymentStore(abc.ABC):
     def get(self, payment_id: int) -> PaymentRecord: ...
 
     @abc.abstractmethod
-    def add(self, record: PaymentRecord, *, source: str, instructed: bool, created_at: datetime) -> int: ...
+    def add(self, record: PaymentRecord, *, source: str, instructed: bool, created_at: datetime) -> int | None:
+        """Insert a payment; None when its idempotency key is already taken."""
 
     @abc.abstractmethod
-    def add_allocations(self, payment_id: int, rows: Sequence[tuple[int, int, int]], effective_date: date) -> None: ...
+    def post_allocations(self, payment_id: int, rows: Sequence[Mapping[str, Any]], effective_date: date) -> None:
+        """Insert the payment's ledger entries (ledger_entries column dicts) and their allocation rows."""
 
     @abc.abstractmethod
     def mark_reversed(self, payment_id: int, at: datetime, reason: str) -> None: ...

@@ -146,18 +146,20 @@ def post_payment(uow: UnitOfWork, cmd: PostPayment) -> PaymentResult:
     now = cmd.now or datetime.now(UTC)
     cases, payments = uow[CaseStore], uow[PaymentStore]
     debts = cases.lock_debts(customer_id=cmd.customer_id, debt_id=cmd.debt_id)
-    existing = payments.by_key(cmd.idempotency_key)
-    if existing is not None:
-        return _replay(existing, cmd)
-    balances = cases.balances([d.id for d in debts])
+    customer_id = debts[0].customer_id
+    balances, active_plans = cases.balances_and_plans(customer_id, [d.id for d in debts])
     for d in debts:
         d.balance_minor = balances.get(d.id, 0)
-    customer_id = debts[0].customer_id
     allocation = allocate_payment(cmd.amount_minor, cmd.currency, _positions(debts, cmd),
                                   cmd.allocation, cmd.order)
     record = PaymentRecord(0, customer_id, cmd.amount_minor, cmd.currency, cmd.received_at, str(cmd.method),
                            cmd.reference, cmd.idempotency_key, PaymentStatus.POSTED, allocation.credit)
     payment_id = payments.add(record, source=cmd.source, instructed=bool(cmd.allocation), created_at=now)
+    if payment_id is None:  # the key is taken: a retry of a payment already posted
+        existing = payments.by_key(cmd.idempotency_key)
+        uow.rollback()
+        assert existing is not None
+        return _replay(existing, cmd)
     _post_entries(uow, payment_id, cmd, allocation.parts, now)
     result = PaymentResult(payment_id, customer_id, PaymentStatus.POSTED, cmd.amount_minor, cmd.currency,
                            dict(allocation.parts), allocation.credit)
@@ -168,8 +170,10 @@ def post_payment(uow: UnitOfWork, cmd: PostPayment) -> PaymentResult:
         by_id[debt_id].balance_minor -= part
     # Resolve first: plan completion (below) re-reads the cases and only moves what is still open.
     result.resolved_debt_ids = _resolve_paid(cases, [by_id[i] for i in allocation.parts], now, cmd.actor)
-    events += apply_to_plans(uow, customer_id, allocation.parts, cmd.received_at.date(), now)
-    result.cancelled_messages = _cancel_outbox(uow, customer_id, debts, f"payment {payment_id} received")
+    if active_plans:
+        events += apply_to_plans(uow, customer_id, allocation.parts, cmd.received_at.date(), now)
+    if result.resolved_debt_ids:  # messages can only have gone stale when a debt was paid off
+        result.cancelled_messages = _cancel_outbox(uow, customer_id, debts, f"payment {payment_id} received")
     if cmd.confirm:
         _confirm(uow, payment_id, customer_id, cmd, list(allocation.parts), now)
     uow[EventStore].record(events, actor=cmd.actor, at=now)
@@ -186,9 +190,7 @@ def _post_entries(uow: UnitOfWork, payment_id: int, cmd: PostPayment, parts: dic
              "idempotency_key": f"payment:{payment_id}:{debt_id}",
              "memo": f"payment {payment_id} {cmd.reference}"[:500]}
             for debt_id, amount in parts.items()]
-    ids = uow[CaseStore].post_entries(rows)
-    uow[PaymentStore].add_allocations(payment_id, [(r["debt_id"], i, r["amount_minor"]) for r, i in zip(rows, ids,
-                                                                                                      strict=True)], on)
+    uow[PaymentStore].post_allocations(payment_id, rows, on)
 
 
 def _resolve_paid(cases: CaseStore, debts: list[DebtRow], now: datetime, actor: str) -> list[int]:
