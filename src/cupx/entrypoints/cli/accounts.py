@@ -41,7 +41,7 @@ def _money(minor: int, currency: str) -> str:
 
 def _balance_table(d: dict[str, Any]) -> Table:
     cur = d["currency"]
-    table = Table(title=f"Balance as of {d['as_of']}", show_header=True)
+    table = Table(title="Balance", caption=f"as of {d['as_of']}", show_header=True)
     table.add_column("component")
     table.add_column("amount", justify="right")
     for comp in ("principal", "interest", "fees"):
