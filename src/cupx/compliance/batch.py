@@ -91,19 +91,22 @@ def evaluate_batch(
         _medium_codes(acts, evs),
         _tcpa_codes(acts, evs) if prof.tcpa else None,
     ]
-    codes = pl.concat([p for p in parts if p is not None and p.height], how="vertical_relaxed") if any(
-        p is not None and p.height for p in parts) else pl.DataFrame(schema={"_ord": pl.UInt32, "code": pl.Utf8})
-    agg = codes.group_by("_ord").agg(pl.col("code").unique().sort().alias("reason_codes"))
-    out = acts.select("_ord", "action_id", "at").join(agg, on="_ord", how="left").sort("_ord")
-    out = out.with_columns(pl.col("reason_codes").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))))
-    nxt = _next_allowed(zoned)
-    out = out.join(nxt, on="_ord", how="left").with_columns(
-        pl.when(pl.col("reason_codes") == pl.lit(["REGF_INCONVENIENT_TIME"], dtype=pl.List(pl.Utf8)))
-        .then(pl.col("next_open")).otherwise(None).alias("next_allowed_at"),
-        pl.when(pl.col("reason_codes").list.len() > 0).then(pl.lit("blocked")).otherwise(pl.lit("allowed"))
+    code_type = pl.Enum(sorted(BATCH_CODES))
+    present = [p.select("_ord", pl.col("code").cast(code_type)) for p in parts if p is not None and p.height]
+    codes = pl.concat(present) if present else pl.DataFrame(schema={"_ord": pl.UInt32, "code": code_type})
+    agg = codes.unique().group_by("_ord").agg(pl.col("code").sort().alias("reason_codes"))
+    out = acts.select("_ord", "action_id").join(agg, on="_ord", how="left", maintain_order="left")
+    only_time = (pl.col("reason_codes").list.len() == 1) & (
+        pl.col("reason_codes").list.first() == pl.lit("REGF_INCONVENIENT_TIME", code_type))
+    nxt = _next_allowed(zoned.join(out.filter(only_time).select("_ord"), on="_ord", how="semi"))
+    out = out.join(nxt, on="_ord", how="left", maintain_order="left")
+    return out.select(
+        "action_id",
+        pl.when(pl.col("reason_codes").is_not_null()).then(pl.lit("blocked")).otherwise(pl.lit("allowed"))
         .alias("decision"),
+        pl.col("reason_codes").cast(pl.List(pl.Utf8)).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+        pl.col("next_open").alias("next_allowed_at"),
     )
-    return out.select("action_id", "decision", "reason_codes", "next_allowed_at")
 
 
 def _prepare_actions(customers: pl.DataFrame, actions: pl.DataFrame, prof: JurisdictionProfile) -> pl.DataFrame:
@@ -223,7 +226,8 @@ def _medium_codes(acts: pl.DataFrame, evs: pl.DataFrame) -> pl.DataFrame:
     a = acts.filter(pl.col("regf")).select(
         "_ord", pl.col("target").alias("a_target"),
         pl.col("channel").replace_strict(_MEDIUM, default=pl.col("channel")).alias("a_medium"))
-    e = evs.select("_ord", "type", "medium", "target")
+    e = evs.filter(pl.col("type").is_in(["medium_restriction", "cease_notice", "tcpa_revocation",
+                                         "electronic_opt_out"])).select("_ord", "type", "medium", "target")
     j = a.join(e, on="_ord", how="inner")
     med = pl.col("medium").fill_null("")
     target_ok = pl.col("target").is_null() | (pl.col("target") == pl.col("a_target"))
@@ -274,4 +278,6 @@ def _next_allowed(zoned: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.col("open_day").cast(pl.Datetime("us")).dt.offset_by("8h")
                        .dt.replace_time_zone(str(z), ambiguous="earliest", non_existent="null")
                        .dt.convert_time_zone("UTC")).alias("zone_open")))
+    if not parts:
+        return pl.DataFrame(schema={"_ord": pl.UInt32, "next_open": pl.Datetime("us", "UTC")})
     return pl.concat(parts).group_by("_ord").agg(pl.col("zone_open").max().alias("next_open"))

@@ -37,10 +37,20 @@ def event_frame(events: pl.DataFrame) -> pl.DataFrame:
                             pl.col("debt_id").cast(pl.Int64))
 
 
+BATCH_EVENT_TYPES = (
+    "call_placed", "telephone_conversation", "call_consent", "call_consent_revoked", "wrong_number_learned",
+    "cease_notice", "dispute", "verification_sent", "duplicative_dispute_notice", "validation_notice",
+    "original_creditor_request", "original_creditor_info_sent", "medium_restriction", "electronic_opt_out",
+    "attorney_known", "attorney_failed_to_respond", "attorney_consent", "tcpa_consent", "tcpa_revocation",
+)
+
+
 def known_events(evs: pl.DataFrame, acts: pl.DataFrame) -> pl.DataFrame:
-    """Events known at each action's instant (C-8), one row per (action, event)."""
+    """Events of the covered types known at each action's instant (C-8), one row per (action, event)."""
     a = acts.select("_ord", "customer_id", pl.col("at").alias("a_at"))
-    return a.join(evs, on="customer_id", how="inner").filter(pl.col("at") <= pl.col("a_at"))
+    rel = evs.filter(pl.col("type").is_in(BATCH_EVENT_TYPES)).select(
+        "customer_id", "type", "at", *_EVENT_COLUMNS)
+    return a.join(rel, on="customer_id", how="inner").filter(pl.col("at") <= pl.col("a_at")).drop("customer_id")
 
 
 def action_debts(acts: pl.DataFrame) -> pl.DataFrame:

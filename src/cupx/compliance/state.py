@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from cupx.compliance.codes import Advisory, Code
 from cupx.compliance.models import Action, ActionType, Context, Event, EventType
 from cupx.compliance.profiles import JurisdictionProfile
-from cupx.compliance.timezones import zones_for_phone, zones_for_postal_code, zones_for_stated
+from cupx.compliance.timezones import (
+    area_code_states, nanp_area_code, zones_for_phone, zones_for_postal_code, zones_for_stated,
+)
 
 __all__ = ["CHANNEL", "COMMUNICATIONS", "State", "zone"]
 
@@ -38,24 +40,8 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-@functools.cache
 def _state_of_phone(number: str) -> str | None:
-    import phonenumbers
-    from phonenumbers import geocoder
-
-    from cupx.compliance.us_states import STATE_BY_NAME
-
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return None
-    if parsed.country_code != 1:
-        return None
-    desc = geocoder.description_for_number(parsed, "en")
-    tail = desc.rsplit(", ", 1)[-1]
-    if len(tail) == 2 and tail.isupper():  # "Chicago, IL"
-        return tail
-    return STATE_BY_NAME.get(desc)
+    return area_code_states().get(nanp_area_code(number) or "")
 
 
 @functools.cache

@@ -27,6 +27,8 @@ from phonenumbers import timezone as pn_timezone
 __all__ = [
     "AREA_CODE_TABLE_VERSION",
     "area_code_overrides",
+    "area_code_states",
+    "nanp_area_code",
     "candidate_zones",
     "zones_for_phone",
     "zones_for_postal_code",
@@ -59,12 +61,15 @@ def is_valid_zone(name: str) -> bool:
     return True
 
 
+def _read_table(name: str) -> list[dict[str, str]]:
+    text = resources.files("cupx.compliance.data").joinpath(name).read_text("utf-8")
+    return list(csv.DictReader(io.StringIO("".join(ln for ln in text.splitlines(True) if not ln.startswith("#")))))
+
+
 @functools.cache
 def area_code_overrides() -> dict[str, tuple[str, ...]]:
     """The reviewed multi-zone area-code table (area code -> zones to add)."""
-    text = resources.files("cupx.compliance.data").joinpath("area_code_zones.csv").read_text("utf-8")
-    rows = csv.DictReader(io.StringIO("".join(line for line in text.splitlines(True) if not line.startswith("#"))))
-    return {row["area_code"]: tuple(row["zones"].split("|")) for row in rows}
+    return {row["area_code"]: tuple(row["zones"].split("|")) for row in _read_table("area_code_zones.csv")}
 
 
 @functools.cache
@@ -84,17 +89,41 @@ def zones_for_postal_code(code: str) -> tuple[str, ...]:
     return ()
 
 
+_NANP = re.compile(r"^\+1(\d{3})\d{7}$")
+
+
+def nanp_area_code(number: str) -> str | None:
+    """The area code of an E.164 NANP number (+1NPANXXXXXX), else None."""
+    match = _NANP.match(number.strip())
+    return match.group(1) if match else None
+
+
 @functools.cache
+def area_code_states() -> dict[str, str]:
+    """Area code -> USPS state (data/area_code_states.csv)."""
+    return {row["area_code"]: row["state"] for row in _read_table("area_code_states.csv")}
+
+
 def zones_for_phone(number: str) -> tuple[str, ...]:
-    """Every zone a phone number's area code spans (phonenumbers + the override table)."""
+    """Every zone a phone number's area code spans (phonenumbers + the override table); cached per
+    NANP area code, since the zone data of libphonenumber is keyed by area code for +1."""
+    area = nanp_area_code(number)
+    return _zones_for_area(area, "+1" + area + "2000000") if area else _zones_for_number(number)
+
+
+@functools.cache
+def _zones_for_area(area: str, sample: str) -> tuple[str, ...]:
+    zones = set(_zones_for_number(sample)) | set(area_code_overrides().get(area, ()))
+    return tuple(sorted(zones))
+
+
+@functools.cache
+def _zones_for_number(number: str) -> tuple[str, ...]:
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return ()
     zones = {z for z in pn_timezone.time_zones_for_number(parsed) if z != _UNKNOWN}
-    if parsed.country_code == 1:
-        national = str(parsed.national_number)
-        zones.update(area_code_overrides().get(national[:3], ()))
     return tuple(sorted(z for z in zones if is_valid_zone(z)))
 
 
