@@ -19,7 +19,11 @@ from cupx.compliance.codes import Advisory, Code
 from cupx.compliance.models import Action, ActionType, Context, Event, EventType
 from cupx.compliance.profiles import JurisdictionProfile
 from cupx.compliance.timezones import (
-    area_code_states, nanp_area_code, zones_for_phone, zones_for_postal_code, zones_for_stated,
+    area_code_states,
+    nanp_area_code,
+    zones_for_phone,
+    zones_for_postal_code,
+    zones_for_stated,
 )
 
 __all__ = ["CHANNEL", "COMMUNICATIONS", "State", "zone"]
