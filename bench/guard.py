@@ -109,7 +109,8 @@ def main() -> None:
     print(f"batch: {args.size} actions, {blocked} blocked, {batch_seconds:.3f}s")
     print(json.dumps({
         "accounts": args.size, "events": events.height, "batch_seconds": round(batch_seconds, 4),
-        "accounts_per_s": round(args.size / batch_seconds), "single_p50_ms": round(float(np.percentile(timings, 50)), 4),
+        "accounts_per_s": round(args.size / batch_seconds),
+        "single_p50_ms": round(float(np.percentile(timings, 50)), 4),
         "single_p99_ms": round(float(np.percentile(timings, 99)), 4)}))
 
 
