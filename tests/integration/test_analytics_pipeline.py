@@ -1,0 +1,125 @@
+"""The analytics pipeline on a real database: UCI import (from a CSV generated here in the UCI layout),
+training through the portfolio tables, the registry (versions, activation, tamper check), evaluation,
+drift, portfolio scoring, and the `cupx model` / `cupx uci` commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from cupx.adapters.uci import read_uci_csv
+from cupx.analytics.scoring import score_portfolio
+from cupx.analytics.uci import UCI_AS_OF
+from cupx.bootstrap import Runtime
+from cupx.domain.errors import Conflict, NotFound
+from cupx.services.models import ModelRegistry, PortfolioReader, active_model
+from cupx.services.models_ops import activate_model, drift_report, evaluate_model, train_model
+from cupx.services.models_uci import import_uci
+
+NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+
+def write_uci_csv(path: Path, n: int = 400, seed: int = 0) -> Path:
+    """A synthetic file in the UCI layout: risk drives lateness, payments and the default label."""
+    rng = np.random.default_rng(seed)
+    risk = rng.normal(size=n)
+    cols: dict[str, object] = {"ID": np.arange(1, n + 1), "LIMIT_BAL": rng.choice([20_000, 50_000, 200_000], n),
+                               "SEX": rng.integers(1, 3, n), "EDUCATION": rng.integers(1, 4, n),
+                               "MARRIAGE": rng.integers(1, 3, n), "AGE": rng.integers(21, 70, n)}
+    for name in ("PAY_0", "PAY_2", "PAY_3", "PAY_4", "PAY_5", "PAY_6"):
+        cols[name] = np.clip(np.round(risk + rng.normal(0, 0.8, n)), -2, 8).astype(int)
+    for k in range(1, 7):
+        cols[f"BILL_AMT{k}"] = rng.integers(-500, 60_000, n)
+        cols[f"PAY_AMT{k}"] = (rng.integers(0, 5_000, n) * (risk < 0.5)).astype(float)
+    cols["default.payment.next.month"] = (risk + rng.normal(0, 0.7, n) > 0.8).astype(int)
+    pl.DataFrame(cols).write_csv(path)
+    return path
+
+
+@pytest.fixture
+def uci_runtime(runtime: Runtime, tmp_path: Path) -> Runtime:
+    raw = read_uci_csv(write_uci_csv(tmp_path / "uci.csv"))
+    with runtime.uow() as uow:
+        report = import_uci(uow, raw, NOW)
+    assert report.accounts == 400 and report.statements == 400 * 7
+    return runtime
+
+
+def test_uci_import_is_idempotent_and_maps_months(uci_runtime: Runtime, tmp_path: Path) -> None:
+    raw = read_uci_csv(tmp_path / "uci.csv")
+    with uci_runtime.uow() as uow:
+        again = import_uci(uow, raw, NOW)
+    assert again.accounts == 400
+    with uci_runtime.uow() as uow:
+        tables = {k: v.collect() for k, v in uow[PortfolioReader].tables().items()}
+    assert tables["debts"].height == 400 and tables["statements"].height == 400 * 7
+    first = raw.row(0, named=True)
+    debt1 = tables["debts"].filter(pl.col("id") == tables["debts"]["id"].min())["id"].item()
+    sept = tables["statements"].filter((pl.col("debt_id") == debt1) & (pl.col("period") == date(2005, 9, 1)))
+    assert sept["months_late"].item() == int(first["PAY_0"]) and sept["billed_minor"].item() == first["BILL_AMT1"] * 100
+    october = tables["statements"].filter((pl.col("debt_id") == debt1) & (pl.col("period") == UCI_AS_OF))
+    assert october["months_late"].item() == first["default_next_month"] and october["billed_minor"].item() is None
+
+
+def test_train_register_activate_score_evaluate_drift(uci_runtime: Runtime) -> None:
+    with uci_runtime.uow() as uow:
+        assert active_model(uow) is None
+        result, record = train_model(uow, as_of=UCI_AS_OF, now=NOW, snapshots=2, rounds=20, version="uci-t1")
+    assert record.version == "uci-t1" and not record.active and len(record.data_hash) == 64
+    assert 0.5 < result.metrics["auc"] <= 1.0
+    assert record.params["rounds"] == 20 and "lightgbm" in record.library_versions
+    with uci_runtime.uow() as uow:
+        activate_model(uow, "uci-t1", now=NOW, by="tester")
+    with uci_runtime.uow() as uow:
+        model = active_model(uow)
+        assert model is not None and model.version == "uci-t1"
+        scores = score_portfolio(uow[PortfolioReader].tables(), UCI_AS_OF, model)
+        ev = evaluate_model(uow, as_of=UCI_AS_OF)
+        drift = drift_report(uow, as_of=UCI_AS_OF)
+    assert scores.height == 400 and scores["score"].is_between(0, 1).all()
+    assert ev.metrics["accounts"] == 400 and ev.reliability["accounts"].sum() == 400
+    assert drift["feature"][0] == "score" and set(drift["level"]) <= {"stable", "moderate", "major"}
+
+
+def test_registry_refuses_duplicates_unknown_versions_and_altered_artefacts(uci_runtime: Runtime) -> None:
+    with uci_runtime.uow() as uow:
+        train_model(uow, as_of=UCI_AS_OF, now=NOW, snapshots=1, rounds=5, version="uci-a")
+    with uci_runtime.uow() as uow, pytest.raises(Conflict):
+        train_model(uow, as_of=UCI_AS_OF, now=NOW, snapshots=1, rounds=5, version="uci-a")
+    with uci_runtime.uow() as uow, pytest.raises(NotFound):
+        activate_model(uow, "nope", now=NOW, by="tester")
+    with uci_runtime.uow() as uow:
+        record = uow[ModelRegistry].records()[0]
+    path = uci_runtime.settings.data_dir / record.artefact_path
+    path.write_bytes(path.read_bytes().replace(b'"uci-a"', b'"uci-b"'))
+    with uci_runtime.uow() as uow, pytest.raises(Conflict):
+        activate_model(uow, "uci-a", now=NOW, by="tester")
+
+
+def test_cli_model_and_uci_commands(runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cupx.entrypoints.cli import app
+
+    monkeypatch.setenv("CUPX_DATABASE_URL", runtime.settings.database_url)
+    monkeypatch.setenv("CUPX_DATA_DIR", str(tmp_path / "var"))
+    cli = CliRunner()
+    csv = write_uci_csv(tmp_path / "small.csv", n=300, seed=2)
+    out = cli.invoke(app, ["uci", "import", "--csv", str(csv)])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output.strip().splitlines()[-1])["accounts"] == 300
+    out = cli.invoke(app, ["model", "train", "--as-of", "2005-10-01", "--snapshots", "2", "--rounds", "10",
+                           "--version", "cli-1"])
+    assert out.exit_code == 0, out.output
+    assert cli.invoke(app, ["model", "evaluate", "--as-of", "2005-10-01"]).exit_code == 2  # nothing active yet
+    assert cli.invoke(app, ["model", "activate", "cli-1"]).exit_code == 0
+    out = cli.invoke(app, ["model", "evaluate", "--as-of", "2005-10-01"])
+    assert out.exit_code == 0 and "AUC" in out.output and "capture@10%" in out.output
+    out = cli.invoke(app, ["model", "drift", "--as-of", "2005-10-01", "--json"])
+    assert out.exit_code == 0 and json.loads(out.output)[0]["feature"] == "score"
+    out = cli.invoke(app, ["model", "list"])
+    assert "* cli-1" in out.output
