@@ -92,3 +92,36 @@ def test_show_unknown_ids_fail_cleanly(runtime: Runtime) -> None:
         assert result.exit_code == 2 and "not_found" in result.output
     bad_date = run(runtime, "show", "debt", "1", "--as-of", "yesterday")
     assert bad_date.exit_code == 2
+
+
+def test_token_list_revoke_and_user_disable(runtime: Runtime, anon_client: TestClient) -> None:
+    made = run(runtime, "user", "create", "--username", "lin", "--role", "manager", "--password-stdin",
+               stdin="long enough x\n")
+    assert made.exit_code == 0
+    token = run(runtime, "token", "create", "lin", "--name", "ci").stdout.strip().splitlines()[0]
+    listed = run(runtime, "token", "list", "lin")
+    assert listed.exit_code == 0 and "ci" in listed.output and "active" in listed.output
+    assert token not in listed.output
+    token_id = listed.output.split("\t", 1)[0]
+    assert run(runtime, "token", "revoke", token_id).exit_code == 0
+    assert "revoked" in run(runtime, "token", "list", "lin").output
+    assert anon_client.get("/api/v1/customers", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+    fresh = run(runtime, "token", "create", "lin").stdout.strip().splitlines()[0]
+    assert run(runtime, "user", "disable", "lin").exit_code == 0
+    assert anon_client.get("/api/v1/customers", headers={"Authorization": f"Bearer {fresh}"}).status_code == 401
+    assert run(runtime, "user", "enable", "lin").exit_code == 0
+    assert anon_client.get("/api/v1/customers", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+def test_serve_runs_uvicorn_on_the_app(runtime: Runtime, monkeypatch: Any) -> None:
+    import uvicorn
+    from fastapi import FastAPI
+
+    calls: list[tuple[Any, str, int]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: calls.append((app, host, port)))
+    result = run(runtime, "serve", "--host", "0.0.0.0", "--port", "8123")
+    assert result.exit_code == 0, result.output
+    (app, host, port), = calls
+    assert isinstance(app, FastAPI) and (host, port) == ("0.0.0.0", 8123)
+    assert app.state.runtime.settings.database_url == runtime.settings.database_url
