@@ -52,12 +52,11 @@ def upgrade() -> None:
     op.create_table(
         "cycle_decisions",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
-        sa.Column("decision_key", sa.String(64), nullable=False),
         sa.Column("run_id", sa.BigInteger(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("debt_id", sa.BigInteger(), nullable=False),
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("decision", sa.String(16), nullable=False),
         sa.Column("strategy_id", sa.String(64), nullable=True),
         sa.Column("strategy_version", sa.Integer(), nullable=True),
         sa.Column("segment", sa.String(64), nullable=True),
@@ -67,6 +66,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(16), nullable=True),
         sa.Column("template_id", sa.String(100), nullable=True),
         sa.Column("reason_codes", sa.String(1000), server_default="", nullable=False),
+        sa.Column("skipped_steps", sa.String(1000), server_default="", nullable=False),
         sa.Column("score", sa.Float(), nullable=True),
         sa.Column("risk_band", sa.String(2), nullable=True),
         sa.Column("model_version", sa.String(64), nullable=True),
@@ -74,10 +74,8 @@ def upgrade() -> None:
         sa.Column("created_at", _AT, nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["cycle_runs.id"], name=op.f("fk_cycle_decisions_run_id_cycle_runs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cycle_decisions")),
-        sa.UniqueConstraint("decision_key", name=op.f("uq_cycle_decisions_decision_key")),
+        sa.UniqueConstraint("as_of", "debt_id", name="uq_cycle_decisions_as_of_debt"),
     )
-    op.create_index("ix_cycle_decisions_debt_as_of", "cycle_decisions", ["debt_id", "as_of"])
-    op.create_index("ix_cycle_decisions_run_id", "cycle_decisions", ["run_id"])
     op.create_table(
         "experiment_assignments",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
@@ -100,15 +98,13 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(100), server_default="", nullable=False),
         sa.Column("run_id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ladder_progress")),
-        sa.UniqueConstraint("debt_id", "episode", "step_id", "on_date", "kind", name="uq_ladder_progress_key"),
+        sa.UniqueConstraint("on_date", "debt_id", "step_id", "kind", name="uq_ladder_progress_key"),
     )
 
 
 def downgrade() -> None:
     op.drop_table("ladder_progress")
     op.drop_table("experiment_assignments")
-    op.drop_index("ix_cycle_decisions_run_id", table_name="cycle_decisions")
-    op.drop_index("ix_cycle_decisions_debt_as_of", table_name="cycle_decisions")
     op.drop_table("cycle_decisions")
     op.drop_table("cycle_runs")
     op.drop_table("strategy_versions")

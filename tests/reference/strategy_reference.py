@@ -159,7 +159,10 @@ def reference_decide(strategy: Strategy, rows: list[dict[str, Any]], progress: l
     for p in progress:
         prog[(p["debt_id"], p["episode"])][p["step_id"]] = p
     stored = {(a["experiment_id"], a["customer_id"]): a["arm"] for a in assignments}
-    return [_decide_one(strategy, r, prog.get((r["debt_id"], r["episode"]), {}), stored, as_of) for r in rows]
+    out = [_decide_one(strategy, r, prog.get((r["debt_id"], r["episode"]), {}), stored, as_of) for r in rows]
+    for d in out:  # the engine carries reason codes and skips as comma-joined text
+        d["reasons"], d["skips"] = ",".join(d["reasons"]), ",".join(d["skips"])
+    return out
 
 
 def reference_arbitrate(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -179,6 +182,6 @@ def reference_arbitrate(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]
                 d["message_debt_ids"] = sorted(x["debt_id"] for x in group)
             else:
                 d["kind"] = DecisionKind.GROUPED.value
-                d["reasons"] = [Reason.GROUPED.value, *d["reasons"]]
+                d["reasons"] = f"{Reason.GROUPED.value},{d['reasons']}"
         out.append(d)
     return out

@@ -49,8 +49,8 @@ def decide_debts(features: pl.LazyFrame, progress: pl.LazyFrame, assignments: pl
     schema = parts[0].collect_schema() if parts else None
     orphans = routed.filter(pl.col("_route").is_null()).select(
         "debt_id", "customer_id", "balance", "episode",
-        kind=pl.lit(DecisionKind.NO_ACTION.value), reasons=pl.lit([Reason.NO_STRATEGY.value]),
-        arm_is_new=pl.lit(False), skips=pl.lit([], dtype=pl.List(pl.String)))
+        kind=pl.lit(DecisionKind.NO_ACTION.value), reasons=pl.lit(Reason.NO_STRATEGY.value),
+        arm_is_new=pl.lit(False), skips=pl.lit(""))
     if schema is not None:
         orphans = orphans.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in schema.items()
                                         if c not in orphans.collect_schema()]).select(list(schema))
@@ -89,7 +89,8 @@ def apply_guard(decisions: pl.DataFrame, inputs: CycleInputs, as_of: date) -> tu
     channel = pl.col("channel").filter(pl.col("kind") == DecisionKind.CONTACT.value).first().over("customer_id")
     out = out.with_columns(
         kind=pl.when(blocked).then(pl.lit(DecisionKind.BLOCKED.value)).otherwise(pl.col("kind")),
-        reasons=pl.when(blocked).then(pl.col("reasons").list.concat(pl.col("guard_codes"))).otherwise("reasons"),
+        reasons=pl.when(blocked).then(pl.concat_str(pl.col("reasons"), pl.col("guard_codes").list.join(","),
+                                                    separator=",")).otherwise("reasons"),
         scheduled_at=pl.when(sent).then(pl.col("scheduled_at")),
         message_key=pl.when(sent).then(message_key(as_of, pl.col("customer_id"), channel)),
     ).drop("allowed", "guard_codes")

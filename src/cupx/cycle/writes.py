@@ -1,11 +1,12 @@
 """The rows a run writes, derived from its decision frame (pure; the adapter inserts them).
 
-- decisions: one per debt; `decision_key` = f"{as_of}:{debt_id}".
+- decisions: one per debt; key (as_of, debt_id).
 - outbox (contract C5): one per customer with an allowed contact; `message_key` =
   f"cycle:{as_of}:{customer_id}:{channel}", `debt_ids` every debt the message covers, payload JSON with
   decision_id, step_id, strategy_id, strategy_version, segment, arm, debt_ids.
 - progress: an `attempt` row for each debt whose step went out (contact or grouped), a `skip` row for each
-  step skipped with its reason; key (debt_id, episode, step_id, on_date, kind).
+  step skipped because its conditions were false; key (on_date, debt_id, step_id, kind). Expired steps
+  are listed on the decision (`skipped_steps`) but not stored as progress: expiry is recomputed nightly.
 - assignments: the experiment arms given for the first time.
 """
 
@@ -15,7 +16,7 @@ from datetime import date, datetime
 
 import polars as pl
 
-from cupx.strategy.vocabulary import DecisionKind
+from cupx.strategy.vocabulary import DecisionKind, SkipReason
 
 __all__ = ["assignment_rows", "decision_rows", "outbox_rows", "progress_rows"]
 
@@ -28,11 +29,11 @@ def _json_ints(col: pl.Expr) -> pl.Expr:
 
 def decision_rows(decisions: pl.DataFrame, run_id: int, as_of: date, now: datetime) -> pl.DataFrame:
     return decisions.select(
-        pl.format("{}:{}", pl.lit(as_of.isoformat()), pl.col("debt_id")).alias("decision_key"),
         pl.lit(run_id, dtype=pl.Int64).alias("run_id"), pl.lit(as_of).alias("as_of"),
-        "debt_id", "customer_id", "kind", "strategy_id", "strategy_version", "segment", "experiment_id", "arm",
-        "step_id", "channel", pl.col("template").alias("template_id"),
-        pl.col("reasons").list.join(",").alias("reason_codes"), "score", "risk_band", "model_version",
+        "debt_id", "customer_id", pl.col("kind").alias("decision"), "strategy_id", "strategy_version", "segment",
+        "experiment_id", "arm", "step_id", "channel", pl.col("template").alias("template_id"),
+        pl.col("reasons").alias("reason_codes"), pl.col("skips").alias("skipped_steps"), "score", "risk_band",
+        "model_version",
         "message_key", pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("created_at"),
     )
 
@@ -66,12 +67,13 @@ def progress_rows(decisions: pl.DataFrame, run_id: int, as_of: date) -> pl.DataF
     attempts = base.filter(pl.col("kind").is_in(_OUT) & pl.col("step_id").is_not_null()).select(
         "debt_id", "episode", "strategy_id", "step_id", pl.lit("attempt").alias("kind"),
         pl.col("kind").alias("reason"))  # contact or grouped
-    skips = base.filter(pl.col("skips").list.len() > 0).select("debt_id", "episode", "strategy_id", "skips") \
-        .explode("skips").select(
+    skips = base.filter(pl.col("skips") != "").select("debt_id", "episode", "strategy_id",
+                                                      pl.col("skips").str.split(",")).explode("skips").select(
             "debt_id", "episode", "strategy_id",
             pl.col("skips").str.split_exact(":", 1).struct.field("field_0").alias("step_id"),
             pl.lit("skip").alias("kind"),
             pl.col("skips").str.split_exact(":", 1).struct.field("field_1").alias("reason"))
+    skips = skips.filter(pl.col("reason") != SkipReason.EXPIRED.value)
     return pl.concat([attempts, skips]).with_columns(
         on_date=pl.lit(as_of), run_id=pl.lit(run_id, dtype=pl.Int64))
 

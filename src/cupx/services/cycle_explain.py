@@ -44,13 +44,15 @@ def explain_debt(uow_factory: UowFactory, debt_id: int, as_of: date) -> dict[str
     d = row.to_dicts()[0]
     assert out.features is not None
     feats = out.features.filter(pl.col("debt_id") == debt_id).to_dicts()[0]
-    blocked_by = [r for r in d["reasons"] if r.startswith(("REGF_", "TCPA_", "MA_", "WA_", "UK_"))]
+    reasons = [r for r in (d["reasons"] or "").split(",") if r]
+    blocked_by = [r for r in reasons if r.startswith(("REGF_", "TCPA_", "MA_", "WA_", "UK_"))]
     return {
         "debt_id": debt_id, "customer_id": d["customer_id"], "as_of": as_of.isoformat(), "in_cycle": True,
         "strategy": d["strategy_id"], "strategy_version": d["strategy_version"], "segment": d["segment"],
-        "experiment": d["experiment_id"], "arm": d["arm"], "decision": d["kind"], "reasons": d["reasons"],
+        "experiment": d["experiment_id"], "arm": d["arm"], "decision": d["kind"], "reasons": reasons,
         "step": d["step_id"], "channel": d["channel"], "template": d["template"], "steps": d["why"] or [],
-        "skipped_now": d["skips"], "message_key": d["message_key"], "message_debt_ids": d["message_debt_ids"],
+        "skipped_now": [x for x in (d["skips"] or "").split(",") if x], "message_key": d["message_key"],
+        "message_debt_ids": d["message_debt_ids"],
         "scheduled_at": d["scheduled_at"], "score": d["score"], "risk_band": d["risk_band"],
         "model_version": d["model_version"],
         "guard": {"guard": out.guard, "asked": d["kind"] in ("contact", "grouped", "blocked"),

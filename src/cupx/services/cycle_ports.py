@@ -2,7 +2,7 @@
 
 Implemented in `cupx.adapters.repositories.cycle`. Loading is one query per table into Polars (COPY on
 PostgreSQL); writing is the bulk helper in the caller's transaction, inserting only rows whose
-deterministic key (decision_key, message_key, progress key, assignment key) is not there yet.
+deterministic key ((as_of, debt_id), message_key, progress key, assignment key) is not there yet.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def arbitrate(decisions: pl.LazyFrame) -> pl.LazyFrame:
     grouped = contact & ~is_winner
     return lf.with_columns(
         kind=pl.when(grouped).then(pl.lit(DecisionKind.GROUPED.value)).otherwise(pl.col("kind")),
-        reasons=pl.when(grouped).then(pl.concat_list(pl.lit(Reason.GROUPED.value), pl.col("reasons")))
+        reasons=pl.when(grouped).then(pl.lit(Reason.GROUPED.value + ",") + pl.col("reasons"))
         .otherwise(pl.col("reasons")),
         message_debt_ids=pl.when(is_winner).then(pl.col("_debt_ids")),
         contact_debt_id=pl.when(contact).then(pl.col("_winner")),

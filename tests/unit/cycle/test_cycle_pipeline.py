@@ -68,7 +68,7 @@ def test_soft_first_then_catch_up_after_missed_nights_without_skipping_a_step() 
     steps = [_row(n, d)["step_id"] for n in nights]
     # a date-equality engine would have jumped to the call at +12; state-based progression takes the email first
     assert steps == ["sms_1", "email_5", "call_10", None]
-    assert _row(nights[3], d)["reasons"] == ["COOLDOWN"]
+    assert _row(nights[3], d)["reasons"] == "COOLDOWN"
 
 
 def test_one_contact_per_customer_at_the_harshest_step_grouping_all_debts() -> None:
@@ -80,10 +80,10 @@ def test_one_contact_per_customer_at_the_harshest_step_grouping_all_debts() -> N
     rows = {d: _row(day, d) for d in (soft, harsh, third)}
     winner = rows[harsh]
     assert winner["kind"] == "contact" and winner["step_id"] == "call_10"  # soft first: not the letter at +20
-    assert winner["skips"] == ["pre_due_sms:expired", "sms_1:condition_false", "email_5:condition_false"]
+    assert winner["skips"] == "pre_due_sms:expired,sms_1:condition_false,email_5:condition_false"
     assert winner["message_debt_ids"] == sorted([harsh, third])
     assert rows[third]["kind"] == "grouped" and rows[third]["step_id"] == "t_call_10"
-    assert rows[soft]["kind"] == "no_action" and rows[soft]["reasons"] == ["NO_STEP_DUE"]
+    assert rows[soft]["kind"] == "no_action" and rows[soft]["reasons"] == "NO_STEP_DUE"
     assert rows[third]["message_key"] == winner["message_key"] == f"cycle:{AS_OF}:{c}:call_task"
 
 
@@ -94,7 +94,7 @@ def test_holds_and_guard_block_contact() -> None:
     d1, d2 = p.debt(held, dpd=30), p.debt(cease, dpd=30)
     p.event(cease, "cease_notice", datetime(2026, 11, 1, tzinfo=UTC))
     day = _nights(p, [AS_OF])[0]
-    assert _row(day, d1)["kind"] == "hold" and _row(day, d1)["reasons"] == ["HOLD_BANKRUPTCY"]
+    assert _row(day, d1)["kind"] == "hold" and _row(day, d1)["reasons"] == "HOLD_BANKRUPTCY"
     blocked = _row(day, d2)
     assert blocked["kind"] == "blocked" and "REGF_CEASE_COMMUNICATION" in blocked["reasons"]
     assert blocked["message_key"] is None

@@ -91,4 +91,4 @@ def test_explain_column_names_every_step_of_the_ladder() -> None:
     assert out["kind"] == "contact" and out["step_id"] == "email_5"
     assert out["why"] == ["pre_due_sms: expired", "sms_1: condition_false", "email_5: chosen", "call_10: waiting",
                           "letter_20: not_due", "review_45: not_due", "agency_90: not_due"]
-    assert out["skips"] == ["pre_due_sms:expired", "sms_1:condition_false"]
+    assert out["skips"] == "pre_due_sms:expired,sms_1:condition_false"

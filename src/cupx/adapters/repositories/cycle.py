@@ -133,9 +133,9 @@ class SqlCycleStore(CycleStore):
               checkpoint: Callable[[str], None]) -> dict[str, int]:
         as_of = run.as_of
         dec = decision_rows(decisions, run.id, as_of, now)
-        known = self._existing("SELECT decision_key FROM cycle_decisions WHERE as_of = :as_of",
-                               {"decision_key": pl.String()}, as_of=as_of)
-        dec = dec.join(known, on="decision_key", how="anti")
+        known = self._existing("SELECT debt_id FROM cycle_decisions WHERE as_of = :as_of",
+                               {"debt_id": pl.Int64()}, as_of=as_of)
+        dec = dec.join(known, on="debt_id", how="anti")
         first = allocate_ids(self.conn, "cycle_decisions", dec.height)
         dec = dec.with_columns(id=pl.int_range(first, first + dec.height, dtype=pl.Int64))
         counts = {"decisions": bulk_insert(self.conn, "cycle_decisions", dec)}
@@ -145,12 +145,10 @@ class SqlCycleStore(CycleStore):
         counts["outbox"] = bulk_insert(self.conn, "outbox_messages", box.join(sent, on="message_key", how="anti"))
         checkpoint("outbox_written")
         prog = progress_rows(decisions, run.id, as_of)
-        have = self._existing("SELECT debt_id, episode, step_id, on_date, kind FROM ladder_progress "
-                              "WHERE on_date = :as_of", {"debt_id": pl.Int64(), "episode": pl.Date(),
-                                                         "step_id": pl.String(), "on_date": pl.Date(),
-                                                         "kind": pl.String()}, as_of=as_of)
+        have = self._existing("SELECT debt_id, step_id, kind FROM ladder_progress WHERE on_date = :as_of",
+                              {"debt_id": pl.Int64(), "step_id": pl.String(), "kind": pl.String()}, as_of=as_of)
         counts["progress"] = bulk_insert(self.conn, "ladder_progress", prog.join(
-            have, on=["debt_id", "episode", "step_id", "on_date", "kind"], how="anti"))
+            have, on=["debt_id", "step_id", "kind"], how="anti"))
         arms = assignment_rows(decisions, as_of)
         stored = self._existing("SELECT experiment_id, customer_id FROM experiment_assignments",
                                 {"experiment_id": pl.String(), "customer_id": pl.Int64()})

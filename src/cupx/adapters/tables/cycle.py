@@ -5,11 +5,12 @@
 - `cycle_runs`: one row per run date (`as_of` unique) with its phase and status, so a rerun of a
   completed date does nothing and a rerun of an interrupted one completes it.
 - `cycle_decisions`: every decision of a run, one per debt, including no_action, hold and blocked,
-  with strategy version, segment, arm, step, reason codes and score. `decision_key` ("as_of:debt_id")
-  is unique: a decision is written once.
+  with strategy version, segment, arm, step, reason codes, skipped steps and score. (as_of, debt_id) is
+  unique: a decision is written once.
 - `experiment_assignments`: the arm each customer got in each experiment (stable across nights).
 - `ladder_progress`: append-only progress on ladders: one row per step tried (`attempt`) or skipped
-  with a recorded reason (`skip`) in a delinquency episode (keyed by the unpaid due date).
+  because its conditions were false (`skip`) in a delinquency episode (keyed by the unpaid due date).
+  Expired steps are not stored: expiry is recomputed every night from the episode's due offset.
 """
 
 from sqlalchemy import (
@@ -19,7 +20,6 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     Table,
@@ -67,12 +67,11 @@ cycle_decisions = Table(
     "cycle_decisions",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("decision_key", String(64), nullable=False, unique=True),  # f"{as_of}:{debt_id}"
     Column("run_id", BigInteger, ForeignKey("cycle_runs.id"), nullable=False),
     Column("as_of", Date, nullable=False),
     Column("debt_id", BigInteger, nullable=False),
     Column("customer_id", BigInteger, nullable=False),
-    Column("kind", String(16), nullable=False),  # cupx.strategy.vocabulary.DecisionKind
+    Column("decision", String(16), nullable=False),  # cupx.strategy.vocabulary.DecisionKind
     Column("strategy_id", String(64)),
     Column("strategy_version", Integer),
     Column("segment", String(64)),
@@ -82,13 +81,13 @@ cycle_decisions = Table(
     Column("channel", String(16)),
     Column("template_id", String(100)),
     Column("reason_codes", String(1000), nullable=False, server_default=""),  # comma-separated
+    Column("skipped_steps", String(1000), nullable=False, server_default=""),  # "step:reason,..." skipped now
     Column("score", Float),  # probability of paying or curing in 30 days (not money)
     Column("risk_band", String(2)),
     Column("model_version", String(64)),
     Column("message_key", String(200)),  # the outbox message this debt rides in, if any
     Column("created_at", UtcDateTime, nullable=False),
-    Index("ix_cycle_decisions_debt_as_of", "debt_id", "as_of"),
-    Index("ix_cycle_decisions_run_id", "run_id"),
+    UniqueConstraint("as_of", "debt_id", name="uq_cycle_decisions_as_of_debt"),
 )
 
 experiment_assignments = Table(
@@ -114,5 +113,5 @@ ladder_progress = Table(
     Column("on_date", Date, nullable=False),
     Column("reason", String(100), nullable=False, server_default=""),
     Column("run_id", BigInteger, nullable=False),
-    UniqueConstraint("debt_id", "episode", "step_id", "on_date", "kind", name="uq_ladder_progress_key"),
+    UniqueConstraint("on_date", "debt_id", "step_id", "kind", name="uq_ladder_progress_key"),
 )
