@@ -109,8 +109,11 @@ def test_cli_model_and_uci_commands(runtime: Runtime, tmp_path: Path, monkeypatc
     monkeypatch.setenv("CUPX_DATA_DIR", str(tmp_path / "var"))
     cli = CliRunner()
     csv = write_uci_csv(tmp_path / "small.csv", n=300, seed=2)
-    out = cli.invoke(app, ["uci", "import", "--csv", str(csv)])
+    out = cli.invoke(app, ["uci", "import", "--csv", str(csv)])  # customers and debts via the imports service
     assert out.exit_code == 0, out.output
+    doc = json.loads(out.output.strip().splitlines()[-1])
+    assert doc["accounts"] == 300 and doc["statements"] == 2100 and 0 < doc["default_rate"] < 1
+    out = cli.invoke(app, ["uci", "import", "--csv", str(csv), "--bulk"])  # the other path finds them all
     assert json.loads(out.output.strip().splitlines()[-1])["accounts"] == 300
     out = cli.invoke(app, ["model", "train", "--as-of", "2005-10-01", "--snapshots", "2", "--rounds", "10",
                            "--version", "cli-1"])

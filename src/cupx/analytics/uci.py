@@ -6,8 +6,8 @@ the label `default.payment.next.month` (named `target` in some copies): 1 = the 
 October 2005 payment.
 
 Mapping (amounts are New Taiwan dollars, stored as TWD minor units = dollars x 100):
-- customer `uci-<ID>` and one credit-card debt `uci-<ID>` (original amount = the September bill, floored
-  at 0; the credit limit goes on every statement);
+- customer `uci-<ID>` and one credit-card debt `uci-<ID>` (original amount = the credit limit LIMIT_BAL,
+  always positive, as the imports service requires; the limit also goes on every statement);
 - six statements, April..September 2005: billed = BILL_AMT, paid = PAY_AMT, months_late = PAY_x (the
   UCI codes are CU-PX's convention: >= 1 months behind, 0 minimum paid, -1 paid in full, -2 no use);
 - the label as a seventh statement for October 2005 with amounts unknown (NULL) and months_late = 1
@@ -74,7 +74,7 @@ def uci_customers(raw: pl.DataFrame) -> pl.DataFrame:
 def uci_debts(raw: pl.DataFrame) -> pl.DataFrame:
     """Rows for the debts import: one credit-card debt per client, in TWD, due at the cut-off."""
     ext = pl.format("uci-{}", pl.col("ID").cast(pl.Int64))
-    amount = pl.col("BILL_AMT1").cast(pl.Float64).clip(0.0, None)
+    amount = pl.col("LIMIT_BAL").cast(pl.Float64)
     return raw.select(
         ext.alias("external_id"), ext.alias("customer_external_id"),
         pl.lit("UCI Taiwan card issuer (2005)").alias("creditor"), pl.lit("credit_card").alias("product"),

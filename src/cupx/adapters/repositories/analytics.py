@@ -134,6 +134,10 @@ class SqlUciAccounts(UciAccounts):
         rows = self.conn.execute(select(table.c.external_id, table.c.id)).all()
         return pl.DataFrame(rows, schema={"external_id": pl.String, "id": pl.Int64}, orient="row")
 
+    def debt_ids(self, external_ids: list[str]) -> pl.DataFrame:
+        wanted = pl.DataFrame({"external_id": external_ids}, schema={"external_id": pl.String})
+        return self._existing(debts).join(wanted, on="external_id", how="semi").rename({"id": "debt_id"})
+
     def upsert(self, cust: pl.DataFrame, dbt: pl.DataFrame, now: datetime) -> pl.DataFrame:
         known = self._existing(customers)
         new = cust.join(known, on="external_id", how="anti")
@@ -157,8 +161,7 @@ class SqlUciAccounts(UciAccounts):
                 pl.when(minor > 0).then(pl.format('[["{}", {}]]', pl.col("due_date"), minor))
                 .otherwise(pl.lit("[]")).alias("due_schedule"),
                 pl.lit("uci").alias("row_hash"), pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at")))
-        return self._existing(debts).join(dbt.select("external_id"), on="external_id", how="semi").rename(
-            {"id": "debt_id"})
+        return self.debt_ids(dbt["external_id"].to_list())
 
 
 @implements(ExperimentData)

@@ -120,17 +120,22 @@ def fetch_cmd(cache_dir: Path = typer.Option(None, "--cache-dir")) -> None:
 def import_cmd(
     csv: Path = typer.Option(None, "--csv", help="A CSV in the UCI layout (default: fetch it)."),
     cache_dir: Path = typer.Option(None, "--cache-dir"),
+    bulk: bool = typer.Option(False, "--bulk", help="Bulk upsert instead of the imports service (faster)."),
 ) -> None:
     """Import the UCI accounts as customers, debts and monthly statements (idempotent)."""
-    from cupx.adapters.uci import fetch_uci_csv, read_uci_csv
-    from cupx.services.models_uci import import_uci
+    from cupx.adapters.uci import default_cache_dir, fetch_uci_csv, read_uci_csv
+    from cupx.services.models_uci import import_uci, import_uci_via_imports
 
     with cli_errors():
         raw = read_uci_csv(csv or fetch_uci_csv(cache_dir))
         rt = runtime()
         rt.migrate()
-        with rt.uow() as uow:
-            report = import_uci(uow, raw, _now())
+        if bulk:
+            with rt.uow() as uow:
+                report = import_uci(uow, raw, _now())
+        else:
+            workdir = rt.settings.data_dir / "uci_import" if csv else (cache_dir or default_cache_dir()) / "import"
+            report = import_uci_via_imports(rt, raw, workdir, _now())
     echo_json({"accounts": report.accounts, "statements": report.statements, "default_rate": report.default_rate})
 
 
