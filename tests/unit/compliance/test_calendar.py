@@ -9,7 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cupx.compliance.business_calendar import (
-    add_years, assumed_receipt_date, holidays, retention_until, validation_period,
+    add_years,
+    assumed_receipt_date,
+    holidays,
+    retention_until,
+    validation_period,
 )
 
 # 5 U.S.C. 6103(a) holidays by their names in the `holidays` package.

@@ -47,7 +47,7 @@ def test_next_allowed_time_none_under_cease() -> None:
 
 def test_next_allowed_time_rejects_naive() -> None:
     with pytest.raises(ValueError):
-        next_allowed_time(CTX, [], "call", datetime(2026, 10, 6, 18))  # noqa: DTZ001
+        next_allowed_time(CTX, [], "call", datetime(2026, 10, 6, 18))
 
 
 def _presumption_block() -> Decision:
