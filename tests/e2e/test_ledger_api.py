@@ -214,3 +214,10 @@ def test_concurrent_retries_with_one_key_post_once(app: Any, manager: TestClient
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
     assert len(manager.get(f"/api/v1/debts/{debt['debt_id']}/ledger").json()) == 2
+
+
+def test_unknown_path_and_wrong_method_answer_in_the_error_shape(manager: TestClient) -> None:
+    missing = manager.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong = manager.delete("/api/v1/ledger")
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
