@@ -60,6 +60,7 @@ def _read_postgres(conn: Connection, sql: str, schema: dict[str, pl.DataType]) -
         return pl.DataFrame(schema=schema)
     buf.seek(0)
     df = pl.read_csv(buf, infer_schema=False)
+    df.columns = list(schema)  # by position, as on SQLite: the select lists the columns in schema order
     return coerce(df, schema)
 
 
