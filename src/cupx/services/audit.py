@@ -109,7 +109,10 @@ def verify_rows(rows: Iterator[Mapping[str, Any]], start: tuple[int, str]) -> Ve
         recomputed = chain_hash(row["prev_hash"], body)
         if seq > expected_seq:
             return VerifyReport(False, report.checked, "deleted", expected_seq, {"next_present": seq})
-        if recomputed != row["hash"] or body.get("decision_id") != row["decision_id"]:
+        columns_match = (body.get("decision_id") == row["decision_id"] and body.get("outcome") == row["outcome"]
+                         and ",".join(body.get("reason_codes", [])) == row["reason_codes"]
+                         and ",".join(body.get("debt_ids", [])) == row["debt_ids"])
+        if recomputed != row["hash"] or not columns_match:
             return VerifyReport(False, report.checked, "changed", seq)
         if row["prev_hash"] != prev:
             return VerifyReport(False, report.checked, "inserted", seq)
