@@ -135,3 +135,41 @@ def test_logout_clears_session(probe_app: FastAPI, client_for: Callable[..., Tes
 
 def test_static_css_is_served(anon_client: TestClient) -> None:
     assert anon_client.get("/static/cupx.css").status_code == 200
+
+
+def test_repeated_wrong_passwords_throttle_the_username(anon_client: TestClient,
+                                                        make_user: Callable[..., tuple[str, str, str]]) -> None:
+    from cupx.entrypoints.web.login import MAX_FAILURES
+
+    username, password, _ = make_user(Role.AGENT)
+
+    def attempt(secret: str) -> int:
+        anon_client.get("/login")
+        return anon_client.post("/login", data={"username": username, "password": secret,
+                                                "csrf_token": anon_client.cookies.get("cupx_login_csrf")},
+                                follow_redirects=False).status_code
+
+    assert [attempt("wrong-guess") for _ in range(MAX_FAILURES)] == [401] * MAX_FAILURES
+    assert attempt(password) == 429  # even the right password, until the window passes
+    assert SESSION_COOKIE not in anon_client.cookies
+
+
+def test_cli_password_reset_changes_login(runtime: Runtime, anon_client: TestClient,
+                                          make_user: Callable[..., tuple[str, str, str]]) -> None:
+    from typer.testing import CliRunner
+
+    from cupx.entrypoints.cli import app as cli
+
+    username, old, _ = make_user(Role.AGENT)
+    result = CliRunner().invoke(cli, ["user", "password", username, "--password-stdin", "--database-url",
+                                      runtime.settings.database_url], input="a brand new password\n")
+    assert result.exit_code == 0, result.output
+
+    def login(secret: str) -> int:
+        anon_client.get("/login")
+        return anon_client.post("/login", data={"username": username, "password": secret,
+                                                "csrf_token": anon_client.cookies.get("cupx_login_csrf")},
+                                follow_redirects=False).status_code
+
+    assert login(old) == 401
+    assert login("a brand new password") == 303

@@ -42,6 +42,7 @@ __all__ = [
     "hash_token",
     "principal_for_user",
     "revoke_token",
+    "set_password",
     "set_user_active",
     "tokens_of",
 ]
@@ -136,6 +137,11 @@ def _check_role(role: Role | str) -> Role:
         raise ValidationError(f"unknown role {role!r}; one of {allowed}", field="role") from None
 
 
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+
+
 def create_user(uow: UnitOfWork, username: str, password: str, role: Role | str,
                 now: datetime | None = None) -> int:
     """Create an active staff user and return its id; refuses a taken username (Conflict)."""
@@ -143,14 +149,24 @@ def create_user(uow: UnitOfWork, username: str, password: str, role: Role | str,
         raise ValidationError("username must be 2-100 letters, digits or . _ @ -, starting with a letter or digit",
                               field="username")
     checked_role = _check_role(role)
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    _check_password(password)
     repo = uow[StaffRepository]
     if repo.get_user_by_username(username) is not None:
         raise Conflict(f"user {username!r} already exists", field="username")
     user_id = repo.add_user(username, _hasher.hash(password), checked_role, _now(now))
     uow.commit()
     return user_id
+
+
+def set_password(uow: UnitOfWork, username: str, password: str) -> None:
+    """Replace a user's password (an operator reset); existing API tokens stay valid."""
+    _check_password(password)
+    repo = uow[StaffRepository]
+    user = repo.get_user_by_username(username)
+    if user is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    repo.set_password_hash(user.id, _hasher.hash(password))
+    uow.commit()
 
 
 def set_user_active(uow: UnitOfWork, username: str, active: bool) -> None:

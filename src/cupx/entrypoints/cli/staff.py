@@ -1,4 +1,4 @@
-"""`cupx user create|disable|enable`, `cupx token create|list|revoke` and `cupx serve`.
+"""`cupx user create|password|disable|enable`, `cupx token create|list|revoke` and `cupx serve`.
 
 Passwords come from a hidden prompt with confirmation, or from the first line of standard input with
 `--password-stdin` (for scripts); they never appear in the process list or the shell history. A new API
@@ -13,7 +13,7 @@ import typer
 
 from cupx.domain.staff import Role
 from cupx.entrypoints.cli._common import cli_errors, runtime
-from cupx.services.staff import create_token, create_user, revoke_token, set_user_active, tokens_of
+from cupx.services.staff import create_token, create_user, revoke_token, set_password, set_user_active, tokens_of
 
 __all__ = ["register"]
 
@@ -42,6 +42,18 @@ def user_create(
     with cli_errors(), rt.uow() as uow:
         user_id = create_user(uow, username, password, role)
     typer.echo(f"created user {username} (id {user_id}, role {role})")
+
+
+@user_app.command("password")
+def user_password(username: str = typer.Argument(...),
+                  password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
+                  database_url: str | None = DB_OPTION) -> None:
+    """Set a new password for a user."""
+    password = _read_password(password_stdin)
+    rt = runtime(database_url)
+    with cli_errors(), rt.uow() as uow:
+        set_password(uow, username, password)
+    typer.echo(f"password of {username} changed")
 
 
 def _set_active(username: str, active: bool, database_url: str | None) -> None:

@@ -5,12 +5,19 @@ Login is protected against cross-site request forgery by a double-submit token: 
 short-lived `cupx_login_csrf` cookie and puts the same value in the form; POST /login refuses a form
 whose token does not match. A successful login sets the signed session cookie (see
 `cupx.entrypoints.api.security`) and redirects, with 303, to `next` when it is a local path.
+
+Online password guessing is slowed by a per-username throttle: after `MAX_FAILURES` wrong passwords
+within `FAILURE_WINDOW_S`, that username is refused (429) until the window has passed. The counts live in
+the app instance (one process); behind several instances each keeps its own.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.staticfiles import StaticFiles
@@ -29,9 +36,11 @@ from cupx.entrypoints.api.security import (
 from cupx.entrypoints.web.templating import STATIC_DIR, render
 from cupx.services.staff import authenticate_password, principal_for_user
 
-__all__ = ["LOGIN_CSRF_COOKIE", "install", "router"]
+__all__ = ["FAILURE_WINDOW_S", "LOGIN_CSRF_COOKIE", "MAX_FAILURES", "install", "router"]
 
 LOGIN_CSRF_COOKIE = "cupx_login_csrf"
+MAX_FAILURES = 5
+FAILURE_WINDOW_S = 300.0
 router = APIRouter(include_in_schema=False)
 
 
@@ -56,6 +65,38 @@ def _login_form(request: Request, next_url: str, error: str | None = None, statu
     return response
 
 
+class _Throttle:
+    """Recent failed logins per username (monotonic instants), pruned to the window on each look."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        seen = self._failures.setdefault(key, deque())
+        while seen and now - seen[0] > FAILURE_WINDOW_S:
+            seen.popleft()
+        return seen
+
+    def blocked(self, username: str) -> bool:
+        with self._lock:
+            return len(self._recent(username.lower(), time.monotonic())) >= MAX_FAILURES
+
+    def failed(self, username: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._recent(username.lower(), now).append(now)
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(username.lower(), None)
+
+
+def _throttle(request: Request) -> _Throttle:
+    throttle: _Throttle = request.app.state.login_throttle
+    return throttle
+
+
 @router.get("/login")
 def login_page(request: Request, next: str = "/login") -> Response:
     session = read_session(request)
@@ -75,12 +116,17 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token_field):
         return _login_form(request, next, "Your sign-in form expired; please try again.", 403, username)
+    throttle = _throttle(request)
+    if throttle.blocked(username):
+        return _login_form(request, next, "Too many failed attempts; try again in a few minutes.", 429, username)
     runtime = _runtime(request)
     try:
         with runtime.uow() as uow:
             principal = authenticate_password(uow, username, password)
     except CupxError:
+        throttle.failed(username)
         return _login_form(request, next, "Invalid username or password.", 401, username)
+    throttle.succeeded(username)
     response = RedirectResponse(_safe_next(next), status_code=303)
     csrf = issue_session(response, runtime, principal)
     response.headers[CSRF_HEADER] = csrf  # lets scripted clients send it back on unsafe requests
@@ -106,7 +152,8 @@ async def logout(request: Request) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Mount /static and send browsers without a session to the login page."""
+    """Mount /static, keep the login throttle, and send browsers without a session to the login page."""
+    app.state.login_throttle = _Throttle()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.exception_handler(LoginRequired)
