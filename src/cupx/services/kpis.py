@@ -9,7 +9,8 @@ Definitions (see docs/kpis.md for the reasoning):
   filters (segment, strategy: the customer's latest cycle decision; product).
 - collected: the sum of posted payments received in the period by customers in scope, per currency.
 - recovery rate: collected / balance at the start, per currency.
-- cure rate: share of accounts in scope with a zero balance or zero DPD at the end of the period.
+- cure rate: among accounts in scope that were delinquent (DPD > 0) at the start, the share with a
+  zero balance or zero DPD at the end of the period.
 - roll rates: DPD bucket at the start against bucket at the end; forward roll = share that got worse.
 - promise-kept rate: kept / (kept + broken) among promises resolved in the period.
 - contact rate: customers with an outbound contact / customers in scope; right-party contact rate:
@@ -170,14 +171,17 @@ def _contact(acc: pl.DataFrame, contacts: pl.DataFrame) -> dict[str, Any]:
 
 def _arms(acc: pl.DataFrame, pays: pl.DataFrame) -> list[dict[str, Any]]:
     paid = pays.group_by("customer_id").agg(pl.col("amount_minor").sum().alias("paid"))
-    per_cust = acc.group_by("customer_id").agg(pl.col("arm").first(), pl.col("bal0").sum(),
-                                                ((pl.col("bal1") <= 0) | (pl.col("dpd1") == 0)).all().alias("cured"))
+    late = pl.col("dpd0") > 0
+    per_cust = acc.group_by("customer_id").agg(
+        pl.col("arm").first(), pl.col("bal0").sum(), late.any().alias("late"),
+        (((pl.col("bal1") <= 0) | (pl.col("dpd1") == 0)) | ~late).all().alias("cured"))
     per_cust = per_cust.join(paid, on="customer_id", how="left").fill_null(0)
     rows = []
-    for arm, n, bal0, collected, cured in per_cust.group_by("arm").agg(
-            pl.len(), pl.col("bal0").sum(), pl.col("paid").sum(), pl.col("cured").sum()).sort("arm").iter_rows():
+    for arm, n, bal0, collected, late_n, cured in per_cust.group_by("arm").agg(
+            pl.len(), pl.col("bal0").sum(), pl.col("paid").sum(), pl.col("late").sum(),
+            (pl.col("cured") & pl.col("late")).sum()).sort("arm").iter_rows():
         rows.append({"arm": arm, "customers": int(n), "collected_minor": int(collected),
-                     "recovery_rate": _rate(collected, bal0), "cure_rate": _rate(cured, n)})
+                     "recovery_rate": _rate(collected, bal0), "cure_rate": _rate(cured, late_n)})
     return rows
 
 
@@ -208,13 +212,14 @@ def compute_kpis(src: KpiSource, f: KpiFilters | None = None) -> dict[str, Any]:
     broken = promises.filter(pl.col("status") == "broken").height
     blocks = src.blocks(t0, t1).filter(pl.col("customer_id").is_in(ids))
     surveys = src.surveys(t0, t1).filter(pl.col("customer_id").is_in(ids))
-    cured = acc.filter((pl.col("bal1") <= 0) | (pl.col("dpd1") == 0)).height
+    late = acc.filter(pl.col("dpd0") > 0)
+    cured = late.filter((pl.col("bal1") <= 0) | (pl.col("dpd1") == 0)).height
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "filters": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(f).items()},
         "accounts": acc.height,
         "currencies": _money(acc, pays, contacts),
-        "cure_rate": _rate(cured, acc.height), "cured": cured,
+        "cure_rate": _rate(cured, late.height), "cured": cured, "delinquent_at_start": late.height,
         "roll_rates": _rolls(acc),
         "promises": {"kept": kept, "broken": broken, "promise_kept_rate": _rate(kept, kept + broken)},
         "contact": _contact(acc, contacts),

@@ -43,6 +43,8 @@ class SimulationStore(abc.ABC):
     @abc.abstractmethod
     def balances(self, customer_ids: list[int], on: date) -> pl.DataFrame: ...  # customer_id, currency, balance
     @abc.abstractmethod
+    def due_dates(self) -> pl.DataFrame: ...  # customer_id, due_on: instalments of open debts
+    @abc.abstractmethod
     def due_promises(self, on: date) -> pl.DataFrame: ...  # id, customer_id, amount_minor, currency
     @abc.abstractmethod
     def due_instalments(self, on: date) -> pl.DataFrame: ...  # plan_id, customer_id, amount_minor, currency

@@ -2,7 +2,8 @@
 
 Each customer has one to three debts across several products (credit card, personal loan, telecom,
 utility, B2B invoice); GB customers' debts are in GBP under jurisdiction GB, MA/WA/NY customers' under
-their state's jurisdiction. Days past due follow a mixture over the usual buckets. The ledger holds the
+their state's jurisdiction. Days past due follow a mixture over the usual buckets, and
+a third of the book is not due yet: it falls due during the simulation. The ledger holds the
 principal charge, late fees on part of the book and earlier partial payments, so balances and payment
 histories differ; a debt never starts with a balance at or below zero.
 
@@ -28,7 +29,8 @@ PRODUCTS: dict[str, tuple[float, float, float, str]] = {
     "b2b_invoice": (0.1, 7500.0, 0.9, "Litware Wholesale"),
 }
 # DPD buckets: (share, low, high) days past due
-_DPD = ((0.22, 1, 30), (0.24, 31, 60), (0.2, 61, 90), (0.2, 91, 180), (0.14, 181, 360))
+# The first row is the current book falling due during the simulation (negative DPD: days before due).
+_DPD = ((0.3, -45, -1), (0.24, 1, 30), (0.16, 31, 60), (0.1, 61, 90), (0.12, 91, 180), (0.08, 181, 360))
 _STATE_JURISDICTIONS = ("MA", "WA", "NY")
 
 
@@ -84,7 +86,7 @@ def _debts(rng: np.random.Generator, customers: pl.DataFrame, as_of: date) -> pl
         "charge_off_date": np.where(charged_off, due + 180, np.datetime64("NaT")),
         "sol_date": due + 6 * 365,
         "jurisdiction": jurisdiction,
-        "status": np.full(m, "delinquent"),
+        "status": np.where(dpd > 0, "delinquent", "current"),
         "dpd": dpd,
     })
 

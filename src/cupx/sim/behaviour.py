@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from cupx.sim.personas import Personas
 
-__all__ = ["Outcome", "keep_probability", "part_share", "respond", "satisfaction", "spontaneous"]
+__all__ = ["Outcome", "keep_probability", "part_share", "pays_on_due", "respond", "satisfaction", "spontaneous"]
 
 
 class Outcome(StrEnum):
@@ -100,6 +100,12 @@ def spontaneous(p: Personas, day: int, seed: int) -> npt.NDArray[np.int64]:
     """Indices of customers who pay in full today without being contacted."""
     prob = 0.0015 * p.ability_on(day) * p.willingness
     return np.flatnonzero(_rng(seed, day, 23).random(len(p)) < prob).astype(np.int64)
+
+
+def pays_on_due(p: Personas, idx: npt.NDArray[np.int64], day: int, seed: int) -> npt.NDArray[np.bool_]:
+    """Whether each customer whose instalment falls due today pays it in full on time (no contact)."""
+    prob = 0.1 + 0.8 * p.ability_on(day)[idx] * p.willingness[idx]
+    return _rng(seed, day, 31).random(idx.size) < prob
 
 
 def satisfaction(p: Personas, idx: npt.NDArray[np.int64], outcome: str, day: int, seed: int) -> npt.NDArray[np.int64]:

@@ -42,7 +42,21 @@ class Portfolio:
             "external_id", "customer_external_id", "creditor", "product", "currency",
             major(pl.col("original_minor")).alias("original_amount"), "due_date", "opened_on",
             "charge_off_date", "sol_date", "jurisdiction", "status")
-        return {"customers": self.customers, "debts": debts, "ledger": self.ledger, "contacts": self.contacts}
+        customers = self.customers.select(pl.exclude("^_.*$"))
+        return {"customers": customers, "debts": debts, "ledger": self.ledger, "contacts": self.contacts}
+
+    def customers_jsonl(self) -> pl.DataFrame:
+        """Customers with nested `phones` and `emails` carrying provenance (the JSON Lines form)."""
+        c = self.customers
+        blank = [k for k in c.columns if c.schema[k] == pl.Utf8]
+        phone = pl.struct(number=pl.col("phone"), type=pl.col("phone_type"),
+                          tcpa_consent=pl.col("phone_tcpa_consent") == "true", provenance=pl.col("_phone_provenance"))
+        email = pl.struct(address=pl.col("email"), provenance=pl.col("_email_provenance"))
+        return c.with_columns(
+            pl.when(pl.col("phone") != "").then(pl.concat_list([phone])).alias("phones"),
+            pl.when(pl.col("email") != "").then(pl.concat_list([email])).alias("emails"),
+        ).with_columns(pl.when(pl.col(k) != "").then(pl.col(k)).alias(k) for k in blank).select(
+            pl.exclude("phone", "phone_type", "phone_tcpa_consent", "email", "^_.*$"))
 
 
 def generate(seed: int, accounts: int, as_of: date = DEFAULT_AS_OF) -> Portfolio:
@@ -58,13 +72,19 @@ def generate(seed: int, accounts: int, as_of: date = DEFAULT_AS_OF) -> Portfolio
     return Portfolio(seed, as_of, customers, debts, ledger, contacts)
 
 
-def write(portfolio: Portfolio, out_dir: Path) -> dict[str, Path]:
-    """Write `<kind>.csv` for each import kind and `sim.json`; returns the CSV paths in import order."""
+def write(portfolio: Portfolio, out_dir: Path, customers_format: str = "csv") -> dict[str, Path]:
+    """Write `<kind>.csv` for each import kind (customers as `customers.jsonl` with nested contact points
+    and their provenance when `customers_format` is "jsonl") and `sim.json`; returns the paths in import
+    order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
     for kind, frame in portfolio.frames().items():
-        path = out_dir / f"{kind}.csv"
-        frame.write_csv(path, date_format="%Y-%m-%d", null_value="")
+        if kind == "customers" and customers_format == "jsonl":
+            path = out_dir / "customers.jsonl"
+            portfolio.customers_jsonl().with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d")).write_ndjson(path)
+        else:
+            path = out_dir / f"{kind}.csv"
+            frame.write_csv(path, date_format="%Y-%m-%d", null_value="")
         paths[kind] = path
     meta = {"seed": portfolio.seed, "accounts": portfolio.customers.height, "debts": portfolio.debts.height,
             "as_of": portfolio.as_of.isoformat()}

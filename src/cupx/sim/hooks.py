@@ -12,7 +12,6 @@ paths for what customers say (opt-outs, disputes, complaints).
 
 from __future__ import annotations
 
-import importlib
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,26 +24,23 @@ from cupx.sim.responses import Action
 __all__ = ["Inbound", "dispatch_day", "nightly_cycle"]
 
 
-def _optional(module: str, name: str) -> Any:
-    """A function of another area, or None while that area has not landed it."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-def nightly_cycle(rt: Runtime, on: date) -> None:
-    run = _optional("cupx.services.cycle", "run_cycle")
-    if run is not None:
-        run(rt, on)
-        return
+def nightly_cycle(rt: Runtime, on: date, now: datetime) -> dict[str, Any]:
+    """The night of `on`: the payments area's nightly jobs (promises kept or broken, plan instalments,
+    expired hardship holds), then the cycle run of the date (contract C5)."""
+    from cupx.services.cycle import run_cycle
+    from cupx.services.hardship import end_expired_holds
     from cupx.services.plans import process_plan_instalments
     from cupx.services.promises import resolve_promises
 
+    out: dict[str, Any] = {}
     with rt.uow() as uow:
-        resolve_promises(uow, on)
+        out["promises"] = resolve_promises(uow, on, now=now)
     with rt.uow() as uow:
-        process_plan_instalments(uow, on)
+        out["instalments"] = process_plan_instalments(uow, on, now=now)
+    with rt.uow() as uow:
+        out["holds"] = end_expired_holds(uow, on, now=now)
+    out["cycle"] = run_cycle(rt.uow, on, now).counts
+    return out
 
 
 def dispatch_day(rt: Runtime, now: datetime, seed: int = 0) -> dict[str, int]:

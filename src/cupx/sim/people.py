@@ -128,6 +128,11 @@ def customers_frame(seed: int, n: int, as_of: date) -> pl.DataFrame:
         "flags": _flags(rng, n),
         "customer_since": (base - since_days).astype(str),
         "stated_time_zone": np.where(rng.random(n) < 0.02, np.where(gb, "Europe/London", "America/Chicago"), ""),
+        # Provenance of the contact points (JSON Lines only; Reg F electronic-communication procedures):
+        # most e-mail addresses were used by the customer to write to the creditor; consenting mobiles
+        # gave consent to the creditor.
+        "_email_provenance": np.where(rng.random(n) < 0.7, "consumer_used", "creditor_notice"),
+        "_phone_provenance": np.where(consent, "consumer_consent", "creditor_provided"),
     })
 
 

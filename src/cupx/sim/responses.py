@@ -39,8 +39,10 @@ class DayResult:
     done: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     resolved: list[tuple[int, str, str]] = field(default_factory=list)  # customer_id, outcome, channel
+    seconds: Counter[str] = field(default_factory=Counter)  # wall time per stage
 
     def merge(self, other: DayResult) -> None:
+        self.seconds.update(other.seconds)
         self.done.update(other.done)
         self.refused.update(other.refused)
         self.resolved.extend(other.resolved)

@@ -3,8 +3,8 @@
 Each simulated day D (a date; simulation day k = D - start):
 1. the nightly cycle decides today's treatments (cupx cycle, contract C5) — it also resolves promises
    and plan instalments that fell due;
-2. the dispatcher sends due outbox rows to the file sinks at three instants of the day (14:00, 18:00
-   and 22:00 UTC, inside the contact windows of US and UK customers) and records contact events;
+2. the dispatcher sends due outbox rows to the file sinks at two instants of the day (15:00 and 22:00
+   UTC: between them every US and UK customer's contact window is open) and records contact events;
 3. the customers answer (cupx.sim.behaviour): today's contacted customers pay, promise, ask for a
    plan, dispute, opt out, complain or ignore; promises falling due are kept or broken; instalments
    are paid or missed; a few pay without contact. All of it goes through the real services
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
@@ -35,7 +36,7 @@ from cupx.sim.responses import Action, DayResult, apply_actions, part_amounts
 
 __all__ = ["run_days"]
 
-DISPATCH_HOURS = (14, 18, 22)
+DISPATCH_HOURS = (15, 22)  # 15:00 UTC: UK and eastern/central US windows open; 22:00: all US zones
 
 
 def _at(on: date, hour: int, minute: int = 0) -> datetime:
@@ -99,18 +100,38 @@ def _due_actions(p: Personas, frame: pl.DataFrame, on: date, k: int, seed: int, 
     return out
 
 
-def _simulate_day(rt: Runtime, run: SimRun, p: Personas, index: pl.DataFrame, k: int,
-                  external_ids: dict[int, str]) -> DayResult:
+@dataclass(frozen=True)
+class SimContext:
+    run: SimRun
+    personas: Personas
+    index: pl.DataFrame  # customer_id -> idx
+    external_ids: dict[int, str]
+    due: pl.DataFrame  # customer_id, idx, due_on: instalments of debts open at the start
+
+
+def _on_time(ctx: SimContext, on: date, k: int) -> pl.DataFrame:
+    """Customers with an instalment due today who pay it on time, without any contact."""
+    today = ctx.due.filter(pl.col("due_on") == on).unique("customer_id").sort("customer_id")
+    pays = behaviour.pays_on_due(ctx.personas, today["idx"].to_numpy(), k, ctx.run.seed)
+    return today.filter(pl.Series(pays, dtype=pl.Boolean)).select("customer_id", "idx")
+
+
+def _simulate_day(rt: Runtime, ctx: SimContext, k: int) -> DayResult:
+    run, p, index, external_ids = ctx.run, ctx.personas, ctx.index, ctx.external_ids
     on = run.start_on + timedelta(days=k)
-    nightly_cycle(rt, on)
+    t0 = time.perf_counter()
+    nightly_cycle(rt, on, _at(on, 6))
+    t1 = time.perf_counter()
     for hour in DISPATCH_HOURS:
         dispatch_day(rt, _at(on, hour), run.seed)
+    t2 = time.perf_counter()
     with rt.uow() as uow:
         store = uow[SimulationStore]
         contacts = store.outbound_contacts(_at(on, 0), _at(on, 0) + timedelta(days=1)).join(index, on="customer_id")
         promises = store.due_promises(on).rename({"id": "ref"}).join(index, on="customer_id")
         instalments = store.due_instalments(on).rename({"plan_id": "ref"}).join(index, on="customer_id")
-        spont = index.filter(pl.col("idx").is_in(behaviour.spontaneous(p, k, run.seed).tolist()))
+        spont = pl.concat([index.filter(pl.col("idx").is_in(behaviour.spontaneous(p, k, run.seed).tolist())),
+                           _on_time(ctx, on, k)]).unique("customer_id").sort("customer_id")
         ids = sorted(set(contacts["customer_id"]) | set(spont["customer_id"]))
         owed = store.balances(ids, on) if ids else pl.DataFrame(
             schema={"customer_id": pl.Int64, "currency": pl.Utf8, "balance": pl.Int64})
@@ -129,6 +150,8 @@ def _simulate_day(rt: Runtime, run: SimRun, p: Personas, index: pl.DataFrame, k:
     result.done["inbound_events"] += inbound.flush(external_ids, on)
     result.resolved.extend(outcomes)
     _surveys(rt, p, index, result, on, k, run.seed)
+    t3 = time.perf_counter()
+    result.seconds.update({"cycle": t1 - t0, "dispatch": t2 - t1, "responses": t3 - t2})
     return result
 
 
@@ -158,14 +181,16 @@ def run_days(rt: Runtime, days: int, *, seed: int = 7, start: date | None = None
         customers = uow[SimulationStore].customers()
         index = _index(customers)
         external_ids = dict(zip(customers["id"].to_list(), customers["external_id"].to_list(), strict=True))
+        due = uow[SimulationStore].due_dates().join(index, on="customer_id")
         first_day = start or _default_start(uow)
         run = start_or_resume(uow, seed, index.height, first_day, datetime.now(UTC))
     p = personas(run.seed, max(run.accounts, int(index["idx"].max() or 0) + 1))
+    ctx = SimContext(run, p, index, external_ids, due)
     total = DayResult()
     t0 = time.perf_counter()
     for step in range(days):
         k = run.days_done + step
-        total.merge(_simulate_day(rt, run, p, index, k, external_ids))
+        total.merge(_simulate_day(rt, ctx, k))
         with rt.uow() as uow:
             advance_run(uow, run, k + 1, datetime.now(UTC))
         if on_day:
@@ -173,7 +198,8 @@ def run_days(rt: Runtime, days: int, *, seed: int = 7, start: date | None = None
     return {"days": days, "start_on": run.start_on.isoformat(), "days_done": run.days_done + days,
             "actions": dict(total.done), "refused": dict(total.refused),
             "outcomes": dict(pl.Series([o for _, o, _ in total.resolved], dtype=pl.Utf8).value_counts().iter_rows()),
-            "seconds": round(time.perf_counter() - t0, 2)}
+            "seconds": round(time.perf_counter() - t0, 2),
+            "stage_seconds": {k: round(v, 2) for k, v in total.seconds.items()}}
 
 
 def _default_start(uow: Any) -> date:

@@ -67,7 +67,9 @@ def test_mix_of_products_flags_and_history(portfolio) -> None:
     types = set(portfolio.contacts["type"])
     assert {"letter_sent", "text_sent", "call_placed", "electronic_opt_out", "dispute"} <= types
     assert (portfolio.contacts["at"] < AS_OF.isoformat()).all()
-    assert (portfolio.debts["dpd"] > 0).all()
+    dpd = portfolio.debts["dpd"]
+    assert (dpd < 0).sum() > 300 and (dpd > 180).sum() > 50  # a current book that falls due, and old debt
+    assert set(portfolio.debts.filter(dpd < 0)["status"]) <= {"current", "disputed"}
 
 
 def test_balances_start_positive(portfolio) -> None:

@@ -1,8 +1,7 @@
 """`SqlKpiSource`: the frames behind the KPIs, read with Core selects (no writes).
 
-Segment, strategy and arm of a customer come from the nightly cycle's latest decision for them
-(`cycle_decisions` when the cycle area provides it, else the payload of their latest outbox row,
-contract C5); compliance blocks from blocked cycle decisions and blocked outbox rows.
+Segment, strategy and arm of a customer come from the payload of their latest cycle outbox row
+(contract C5); compliance blocks from blocked outbox rows and blocked cycle decisions.
 """
 
 from __future__ import annotations
@@ -15,15 +14,17 @@ from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import aliased
 
 from cupx.adapters.repositories.registry import implements
-from cupx.adapters.tables import metadata
 from cupx.adapters.tables.core import contact_events, debts, ledger_entries, outbox_messages
+from cupx.adapters.tables.cycle import cycle_decisions
 from cupx.adapters.tables.payments import payments, promises
 from cupx.adapters.tables.sim import sim_runs, surveys
 from cupx.services.kpis import KpiSource
+from cupx.strategy.vocabulary import Reason
 
 __all__ = ["SqlKpiSource"]
 
 _ADD = ("charge", "fee", "interest")
+_CYCLE_CODES = [str(r) for r in Reason] + ["GROUPED"]  # the cycle's own reasons are not compliance blocks
 _SUB = ("payment", "write_off")
 
 
@@ -100,19 +101,19 @@ class SqlKpiSource(KpiSource):
             pl.col("p").struct.field("strategy_id").alias("strategy"), pl.col("p").struct.field("arm").alias("arm"))
 
     def blocks(self, start: datetime, end: datetime) -> pl.DataFrame:
+        """One row per (blocked contact, reason code): dispatcher blocks ("guard: CODE,CODE") and cycle
+        decisions of kind blocked (their compliance codes; the cycle's own vocabulary is left out)."""
         o = outbox_messages
-        stmt = select(o.c.customer_id, func.coalesce(o.c.last_error, "blocked")).where(
+        stmt = select(o.c.customer_id, func.coalesce(o.c.last_error, "UNSPECIFIED")).where(
             and_(o.c.status == "blocked", o.c.created_at.between(start, end)))
-        out = _frame(self.conn, stmt, {"customer_id": pl.Int64, "reason": pl.Utf8})
-        decisions = metadata.tables.get("cycle_decisions")
-        wanted = {"customer_id", "decision", "reason_codes", "created_at"}
-        if decisions is not None and wanted <= set(decisions.c.keys()):
-            d = decisions
-            stmt = select(d.c.customer_id, d.c.reason_codes).where(
-                and_(d.c.decision == "blocked", d.c.created_at.between(start, end)))
-            raw = _frame(self.conn, stmt, {"customer_id": pl.Int64, "reason": pl.Utf8})
-            out = pl.concat([out, raw.with_columns(pl.col("reason").str.split(",")).explode("reason")])
-        return out
+        raw = _frame(self.conn, stmt, {"customer_id": pl.Int64, "reason": pl.Utf8})
+        d = cycle_decisions
+        stmt = select(d.c.customer_id, d.c.reason_codes).where(
+            and_(d.c.kind == "blocked", d.c.created_at.between(start, end)))
+        raw = pl.concat([raw, _frame(self.conn, stmt, {"customer_id": pl.Int64, "reason": pl.Utf8})])
+        codes = raw.with_columns(pl.col("reason").str.replace(r"^guard:\s*", "").str.split(",")).explode("reason")
+        return codes.with_columns(pl.col("reason").str.strip_chars()).filter(
+            (pl.col("reason") != "") & ~pl.col("reason").is_in(_CYCLE_CODES))
 
     def surveys(self, start: datetime, end: datetime) -> pl.DataFrame:
         stmt = select(surveys.c.customer_id, surveys.c.score).where(surveys.c.answered_at.between(start, end))

@@ -69,6 +69,13 @@ class SqlSimulationStore(SimulationStore):
                 .group_by(debts.c.customer_id, debts.c.currency))
         return _frame(self.conn, stmt, {"customer_id": pl.Int64, "currency": pl.Utf8, "balance": pl.Int64})
 
+    def due_dates(self) -> pl.DataFrame:
+        stmt = select(debts.c.customer_id, debts.c.due_schedule).where(debts.c.status.not_in(_OPEN))
+        raw = _frame(self.conn, stmt, {"customer_id": pl.Int64, "due_schedule": pl.Utf8})
+        return raw.select("customer_id", pl.col("due_schedule").str.json_decode(pl.List(pl.List(pl.Utf8)))
+                          .alias("s")).explode("s").drop_nulls("s").select(
+            "customer_id", pl.col("s").list.first().str.to_date().alias("due_on")).unique()
+
     def due_promises(self, on: date) -> pl.DataFrame:
         p = promises
         stmt = select(p.c.id, p.c.customer_id, p.c.amount_minor, p.c.currency).where(

@@ -9,7 +9,7 @@ headline KPIs -> serve the app with uvicorn (unless --no-serve). `make demo` run
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +42,22 @@ def _fresh_runtime(db: Path, data_dir: Path) -> Runtime:
     return rt
 
 
-def _import(rt: Runtime, paths: dict[str, Path], console: Console) -> None:
-    from cupx.services.imports import import_file
+def _import(rt: Runtime, accounts: int, seed: int, start: date, folder: Path, console: Console) -> None:
+    from cupx.sim.scenario import load_portfolio
 
     with _progress(console) as progress:
-        for kind, path in paths.items():
-            task = progress.add_task(f"import {kind}", total=None)
+        tasks: dict[str, Any] = {}
 
-            def report(stage: str, done: int, total: int, _task: Any = task, _kind: str = kind) -> None:
-                progress.update(_task, completed=done, total=total or None, description=f"import {_kind}: {stage}")
+        def tell(kind: str, stage: str, done: int, total: int) -> None:
+            if kind not in tasks:
+                tasks[kind] = progress.add_task(f"import {kind}", total=None)
+            progress.update(tasks[kind], completed=done, total=total or None, description=f"import {kind}: {stage}")
 
-            result = import_file(rt, kind, path, progress=report)
-            progress.update(task, description=f"import {kind}: {result.rows_total:,} rows, {result.rejected} rejected")
-            for row, field_name, reason in result.problems[:3]:
-                console.print(f"  [yellow]{kind} row {row} {field_name}: {reason}[/]")
+        reports = load_portfolio(rt, accounts, seed, start, folder, tell)
+    for kind, report in reports.items():
+        console.print(f"imported {kind}: {report.rows_total:,} rows, {report.rejected} rejected")
+        for row, field_name, reason in report.problems[:3]:
+            console.print(f"  [yellow]{kind} row {row} {field_name}: {reason}[/]")
 
 
 def _users(rt: Runtime) -> None:
@@ -68,17 +70,17 @@ def _users(rt: Runtime) -> None:
 
 def prepare_demo(db: Path, accounts: int, days: int, seed: int, console: Console) -> Runtime:
     """Everything but serving: returns the runtime on the simulated database."""
-    from cupx.sim.generator import generate, write
     from cupx.sim.runner import run_days
 
     data_dir = db.parent / f"{db.stem}-data"
     rt = _fresh_runtime(db, data_dir)
     start = datetime.now(UTC).date() - timedelta(days=days)  # the simulation ends today
-    t0 = time.perf_counter()
-    with console.status(f"generating {accounts:,} accounts (seed {seed})"):
-        paths = write(generate(seed, accounts, start), data_dir / "portfolio")
-    console.print(f"generated {accounts:,} customers in {time.perf_counter() - t0:.1f}s -> {data_dir / 'portfolio'}")
-    _import(rt, paths, console)
+    from cupx.sim.scenario import prepare_database
+
+    live = prepare_database(rt, datetime.now(UTC))
+    console.print(f"templates loaded; live strategies: {', '.join(live)}")
+    console.print(f"generating and importing {accounts:,} customers (seed {seed}) -> {data_dir / 'portfolio'}")
+    _import(rt, accounts, seed, start, data_dir / "portfolio", console)
     _users(rt)
     with _progress(console) as progress:
         task = progress.add_task("simulate days", total=days)
