@@ -67,7 +67,7 @@ def score_features(features: pl.DataFrame, model: TrainedModel, *, max_reasons: 
     if with_reasons:
         reasons = reason_lists(model.contributions(matrix), model.feature_names, max_reasons=max_reasons)
     else:
-        reasons = pl.Series("reasons", [[]] * features.height, dtype=pl.List(pl.String()))
+        reasons = pl.Series("reasons", [[]], dtype=pl.List(pl.String())).new_from_index(0, features.height)
     return pl.DataFrame({
         "debt_id": features["debt_id"].cast(pl.Int64),
         "score": score,

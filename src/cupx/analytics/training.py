@@ -4,8 +4,9 @@
 (no look-ahead) joined with the label of the 30 days after it. `train(frame, ...)`:
 - validation is time-based: the booster learns on every snapshot before the latest one and is judged
   on the latest; with a single snapshot it falls back to a split by account (hash of debt_id);
-- the validation accounts are split in two by debt_id: one half fits the calibrator, the other half
-  gives the reported metrics and the reliability table, so no figure is measured on data that fitted it;
+- the validation accounts are split in two by debt_id: one half stops the boosting early and fits the
+  calibrator, the other half gives the reported metrics and the reliability table, so no figure is
+  measured on data that fitted anything;
 - the feature and score distributions of the training rows are stored as the drift baseline;
 - `refit=True` refits the booster on every row once the held-out figures are measured.
 Everything is deterministic for a given frame, parameters and seed.
@@ -91,10 +92,11 @@ def train(frame: pl.DataFrame, version: str, *, params: dict[str, Any] | None = 
     fit_rows, valid = _split(frame)
     names = tuple(features)
     x_fit = _matrix(fit_rows, names)
-    booster = fit_booster(x_fit, fit_rows["label"].to_numpy(), names, params, rounds)
     half = (pl.col("debt_id").hash(seed=5) % 2) == 0
     cal_rows, test_rows = valid.filter(half), valid.filter(~half)
-    cal = fit_calibrator(_raw(booster, _matrix(cal_rows, names)), cal_rows["label"].to_numpy(),
+    x_cal, y_cal = _matrix(cal_rows, names), cal_rows["label"].to_numpy()
+    booster = fit_booster(x_fit, fit_rows["label"].to_numpy(), names, params, rounds, valid=(x_cal, y_cal))
+    cal = fit_calibrator(_raw(booster, x_cal), cal_rows["label"].to_numpy(),
                          calibration)
     y_test = test_rows["label"].to_numpy()
     prob = cal.apply(_raw(booster, _matrix(test_rows, names)))
@@ -102,13 +104,14 @@ def train(frame: pl.DataFrame, version: str, *, params: dict[str, Any] | None = 
     fit_prob = cal.apply(_raw(booster, x_fit))
     meta = {
         "data_hash": data_hash(frame), "metrics": metrics, "library_versions": library_versions(),
-        "params": {**DEFAULT_PARAMS, **(params or {}), "rounds": rounds, "calibration": calibration},
+        "params": {**DEFAULT_PARAMS, **(params or {}), "rounds": rounds, "trees": booster.num_trees(),
+                   "calibration": calibration},
         "snapshots": [d.isoformat() for d in frame["as_of"].unique().sort().to_list()],
         "rows": {"fit": fit_rows.height, "calibration": cal_rows.height, "test": test_rows.height},
         "baseline": {"features": {n: baseline(x_fit[:, i]) for i, n in enumerate(names)},
                      "score": baseline(fit_prob)},
     }
-    if refit:
-        booster = fit_booster(_matrix(frame, names), frame["label"].to_numpy(), names, params, rounds)
+    if refit:  # as many trees as early stopping kept
+        booster = fit_booster(_matrix(frame, names), frame["label"].to_numpy(), names, params, booster.num_trees())
     model = TrainedModel.from_booster(version, booster, cal, meta)
     return TrainingResult(model, metrics, reliability_table(prob, y_test))
