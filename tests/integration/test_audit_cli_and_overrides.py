@@ -47,6 +47,6 @@ def test_audit_verify_cli_exit_codes(runtime, engine, db_url) -> None:  # type: 
     ok = CliRunner().invoke(app, ["audit", "verify", "--database-url", db_url])
     assert ok.exit_code == 0, ok.output
     with engine.begin() as conn:
-        conn.execute(update(guard_audit_records).where(guard_audit_records.c.seq == 2).values(outcome="allowed"))
+        conn.execute(update(guard_audit_records).where(guard_audit_records.c.seq == 2).values(outcome="blocked"))
     bad = CliRunner().invoke(app, ["audit", "verify", "--database-url", db_url])
     assert bad.exit_code == 1 and '"seq": 2' in bad.stdout and '"changed"' in bad.stdout
