@@ -98,6 +98,8 @@ def test_bad_rows_rejected_with_reasons_and_good_rows_land(runtime: Runtime, tmp
     assert report.rejects_path == tmp_path / "customers.rejects.csv"
     reasons = {(r["row"], r["field"]) for r in rejects(report.rejects_path)}
     assert {("4", "phone"), ("4", "email"), ("4", "flags"), ("5", "external_id")} <= reasons
+    text = report.rejects_path.read_text(encoding="utf-8")
+    assert "bad-email" not in text and "12345" not in text  # reasons never repeat personal values
     assert count(runtime, customers) == 2
 
 

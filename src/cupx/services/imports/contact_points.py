@@ -10,15 +10,17 @@ is a problem on its row; nothing is silently dropped.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import polars as pl
+from phonenumbers.phonemetadata import PhoneMetadata
 
 from cupx.domain.customer import PhoneType, PlaceKind, normalize_email, normalize_phone
 from cupx.domain.errors import CupxError
 from cupx.services.imports.checks import FALSE_WORDS, TRUE_WORDS, Checker
 
-__all__ = ["addresses_frame", "emails_frame", "phones_frame"]
+__all__ = ["addresses_frame", "emails_frame", "fast_us_e164", "phones_frame"]
 
 _PROBLEM_SCHEMA = {"row": pl.Int64, "field": pl.String, "reason": pl.String}
 _ADDRESS_COLS = ("line1", "line2", "city", "state", "postal_code", "country", "place")
@@ -33,12 +35,49 @@ def _nested(df: pl.DataFrame, column: str) -> list[tuple[int, dict[str, Any], st
     return out
 
 
+def _without(message: str, value: str) -> str:
+    """A reason that does not repeat the personal value (the CLI prints reasons; logs must not hold PII)."""
+    return message.replace(repr(value), "value").replace(value, "value") if value else message
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value).strip() or None
+
+
+# A plainly written North American number: optional +1 / 1, area code (maybe in parentheses), 7 digits.
+_NANP_TEXT = r"^(?:\+1|1)?[ .\-]*\(?([2-9][0-9]{2})\)?[ .\-]*([0-9]{3})[ .\-]*([0-9]{4})$"
+
+
+@lru_cache(maxsize=1)
+def _us_patterns() -> tuple[str, str]:
+    """phonenumbers' own US metadata: the general pattern and the union of the number-type patterns."""
+    meta = PhoneMetadata.metadata_for_region("US")
+    assert meta is not None and meta.leading_digits is None  # US is the NANP main region
+    kinds = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number", "voip",
+             "pager", "uan", "voicemail")
+    descs = [getattr(meta, k) for k in kinds]
+    typed = "|".join(f"(?:{d.national_number_pattern})" for d in descs
+                     if d is not None and d.national_number_pattern and 10 in (d.possible_length or (10,)))
+    return f"^(?:{meta.general_desc.national_number_pattern})$", f"^(?:{typed})$"
+
+
+def fast_us_e164(raw: pl.Series) -> pl.Series:
+    """E.164 for numbers phonenumbers would accept as valid US numbers, null for anything else.
+
+    Exactly `normalize_phone`'s answer where not null: US is the first NANP region and has no leading
+    digits, so a 10-digit national number matching a US number-type pattern is parsed as a valid US
+    number. Everything else (other countries, extensions, odd formats) goes through `normalize_phone`.
+    """
+    general, typed = _us_patterns()
+    parts = pl.col("raw").str.extract_groups(_NANP_TEXT)
+    frame = pl.DataFrame({"raw": raw}, schema={"raw": pl.String}).select(
+        pl.concat_str([parts.struct.field(k) for k in ("1", "2", "3")]).alias("n"))
+    return frame.select(pl.when(pl.col("n").str.contains(general) & pl.col("n").str.contains(typed))
+                        .then("+1" + pl.col("n")))[:, 0]
 
 
 def phones_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
@@ -49,33 +88,39 @@ def phones_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
         pl.lit("phone").alias("where"))
     nested = [(row, _text(o.get("number")), _text(o.get("type")), _text(o.get("tcpa_consent")),
                _text(o.get("provenance")), where) for row, o, where in _nested(df, "phones")]
-    cols = ["row", "number", "type", "tcpa_consent", "provenance", "where"]
     frame = pl.concat([flat, pl.DataFrame(nested, schema=flat.schema, orient="row")]) if nested else flat
-    problems: list[tuple[int, str, str]] = []
+    frame = frame.with_columns(fast_us_e164(frame["number"]).alias("e164"))
     numbers: dict[str, str | None] = {}
-    for row, raw, kind, consent, _prov, where in frame.select(cols).iter_rows():
+    problems: list[tuple[int, str, str]] = []
+    # Only numbers the vectorised US path could not settle go through phonenumbers one by one.
+    for row, raw, where in frame.filter(pl.col("e164").is_null()).select("row", "number", "where").iter_rows():
         if raw is None:
             problems.append((row, f"{where}.number", "required"))
-            continue
-        if raw not in numbers:
+        elif raw in numbers:
+            if numbers[raw] is None:
+                problems.append((row, where, "not a valid phone number"))
+        else:
             try:
                 numbers[raw] = normalize_phone(raw, field_name=where)
             except CupxError as exc:
                 numbers[raw] = None
-                problems.append((row, where, exc.message))
-        elif numbers[raw] is None:
-            problems.append((row, where, f"{raw!r} is not a valid phone number"))
-        if kind is not None and kind not in PhoneType.__members__.values():
-            problems.append((row, f"{where}_type" if where == "phone" else f"{where}.type",
-                             f"must be one of {', '.join(PhoneType)}"))
-        if consent is not None and consent.lower() not in (*TRUE_WORDS, *FALSE_WORDS):
-            problems.append((row, "phone_tcpa_consent" if where == "phone" else f"{where}.tcpa_consent",
-                             "not a boolean (true/false)"))
+                problems.append((row, where, _without(exc.message, raw)))
     checker.flag_rows(pl.DataFrame(problems, schema=_PROBLEM_SCHEMA, orient="row"))
+    flat_field = pl.col("where") == "phone"
+    consent = pl.col("tcpa_consent").str.to_lowercase()
+    checker.flag_rows(pl.concat([
+        frame.filter(pl.col("type").is_not_null() & ~pl.col("type").is_in([t.value for t in PhoneType])).select(
+            "row", pl.when(flat_field).then(pl.lit("phone_type")).otherwise(pl.col("where") + ".type").alias("field"),
+            pl.lit(f"must be one of {', '.join(PhoneType)}").alias("reason")),
+        frame.filter(consent.is_not_null() & ~consent.is_in([*TRUE_WORDS, *FALSE_WORDS])).select(
+            "row", pl.when(flat_field).then(pl.lit("phone_tcpa_consent"))
+            .otherwise(pl.col("where") + ".tcpa_consent").alias("field"),
+            pl.lit("not a boolean (true/false)").alias("reason")),
+    ]))
     mapped = pl.DataFrame({"__raw": list(numbers), "__e164": list(numbers.values())},
                           schema={"__raw": pl.String, "__e164": pl.String})
     return (frame.join(mapped, left_on="number", right_on="__raw", how="left", maintain_order="left")
-            .select("row", pl.col("__e164").alias("number"),
+            .select("row", pl.coalesce("e164", "__e164").alias("number"),
                     pl.col("type").fill_null(PhoneType.MOBILE.value),
                     pl.col("tcpa_consent").str.to_lowercase().is_in(list(TRUE_WORDS)).fill_null(False),
                     pl.col("provenance").fill_null("creditor_provided"))
@@ -93,7 +138,7 @@ def emails_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
         try:
             out.append((row, normalize_email(raw or "", field_name=where), prov or "creditor_notice"))
         except CupxError as exc:
-            problems.append((row, where, exc.message))
+            problems.append((row, where, _without(exc.message, raw or "")))
     checker.flag_rows(pl.DataFrame(problems, schema=_PROBLEM_SCHEMA, orient="row"))
     return pl.DataFrame(out, schema={"row": pl.Int64, "address": pl.String, "provenance": pl.String},
                         orient="row").unique(["row", "address"], keep="first", maintain_order=True)

@@ -97,7 +97,10 @@ def _row_hashes(good: pl.DataFrame, phones: pl.DataFrame, emails: pl.DataFrame, 
         frame = frame.join(part, on="row", how="left", maintain_order="left")
     text = frame.select(pl.concat_str([pl.col(c).fill_null("") for c in ("main", "p", "e", "a")],
                                       separator="\x1d"))[:, 0]
-    return pl.Series("row_hash", [cipher.lookup_hash(hashlib.sha256(t.encode()).hexdigest()) for t in text],
+    # One keyed BLAKE2b per row; its key is derived from the look-up key, so the hash reveals nothing
+    # without it (a plain hash of a name and phone could be guessed).
+    key = bytes.fromhex(cipher.lookup_hash("cupx:customers.row_hash"))[:32]
+    return pl.Series("row_hash", [hashlib.blake2b(t.encode(), key=key, digest_size=32).hexdigest() for t in text],
                      dtype=pl.String)
 
 

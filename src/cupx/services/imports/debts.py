@@ -113,8 +113,8 @@ def import_debts(df: pl.DataFrame, repo: ImportRepository, now: datetime,
     good = ck.good().rename({"original_amount": "original_minor"})
     progress("hashing", 0, good.height)
     text = good.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in _HASHED], separator="\x1f"))
-    good = good.with_columns(pl.Series("row_hash", [hashlib.sha256(t.encode()).hexdigest() for t in text[:, 0]],
-                                       dtype=pl.String))
+    hashes = [hashlib.blake2b(t.encode(), digest_size=32).hexdigest() for t in text[:, 0]]
+    good = good.with_columns(pl.Series("row_hash", hashes, dtype=pl.String))
     existing = repo.lookup("debts", "external_id", good["external_id"].to_list(), ["external_id", "id", "row_hash"])
     good = good.join(existing.rename({"row_hash": "__old_hash"}), on="external_id", how="left", maintain_order="left")
     new = good.filter(pl.col("id").is_null())
