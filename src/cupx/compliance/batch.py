@@ -18,7 +18,11 @@ from datetime import date, time
 import polars as pl
 
 from cupx.compliance.batch_parts import (
+    DEBT_RULE_TYPES,
     DEFAULT_ZONE,
+    FREQUENCY_TYPES,
+    MEDIUM_TYPES,
+    TCPA_TYPES,
     action_debts,
     action_zones,
     event_frame,
@@ -81,15 +85,16 @@ def evaluate_batch(
     """
     prof = profile or JurisdictionProfile()
     acts = _prepare_actions(customers, actions, prof)
-    evs = known_events(event_frame(events), acts)
+    ev = event_frame(events)
     per_debt = action_debts(acts)
     zoned = action_zones(acts)
+    regf = pl.col("regf")
     parts = [
         time_codes(zoned),
-        frequency_codes(per_debt, zoned, evs),
-        _debt_rule_codes(per_debt, evs, zoned),
-        _medium_codes(acts, evs),
-        _tcpa_codes(acts, evs) if prof.tcpa else None,
+        frequency_codes(per_debt, zoned, known_events(ev, acts, FREQUENCY_TYPES, regf & _CALL)),
+        _debt_rule_codes(per_debt, known_events(ev, acts, DEBT_RULE_TYPES, regf), zoned),
+        _medium_codes(acts, known_events(ev, acts, MEDIUM_TYPES, regf)),
+        _tcpa_codes(acts, known_events(ev, acts, TCPA_TYPES, _TCPA_MASK)) if prof.tcpa else None,
     ]
     code_type = pl.Enum(sorted(BATCH_CODES))
     present = [p.select("_ord", pl.col("code").cast(code_type)) for p in parts if p is not None and p.height]
@@ -240,10 +245,14 @@ def _medium_codes(acts: pl.DataFrame, evs: pl.DataFrame) -> pl.DataFrame:
     return j.filter(restriction | oral | stop | opt_out).select("_ord", pl.lit("REGF_PROHIBITED_MEDIUM").alias("code"))
 
 
+_CALL = pl.col("channel") == "call"
+_TCPA_MASK = pl.col("channel").is_in(["call", "text"]) & pl.col("dialing").is_in(
+    ["atds", "prerecorded", "artificial_voice"]) & (pl.col("phone_type") == "mobile")
+
+
 def _tcpa_codes(acts: pl.DataFrame, evs: pl.DataFrame) -> pl.DataFrame:
     """TCPA (§3, C-20): automated call/text to a mobile needs consent; a revocation ends it at once."""
-    a = acts.filter(pl.col("channel").is_in(["call", "text"]) & pl.col("dialing").is_in(
-        ["atds", "prerecorded", "artificial_voice"]) & (pl.col("phone_type") == "mobile")).select(
+    a = acts.filter(_TCPA_MASK).select(
         "_ord", "target", "tcpa_consent", "debt_ids")
     if a.height == 0:
         return pl.DataFrame(schema={"_ord": pl.UInt32, "code": pl.Utf8})

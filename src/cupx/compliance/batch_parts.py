@@ -11,8 +11,10 @@ from datetime import time
 
 import polars as pl
 
-__all__ = ["DEFAULT_ZONE", "action_debts", "action_zones", "event_frame", "frequency_codes", "known_events",
-           "time_codes"]
+__all__ = [
+    "DEBT_RULE_TYPES", "DEFAULT_ZONE", "FREQUENCY_TYPES", "MEDIUM_TYPES", "TCPA_TYPES", "action_debts", "action_zones",
+    "event_frame", "frequency_codes", "known_events", "time_codes",
+]
 
 DEFAULT_ZONE = "America/New_York"
 _UTC = pl.Datetime("us", "UTC")
@@ -37,19 +39,20 @@ def event_frame(events: pl.DataFrame) -> pl.DataFrame:
                             pl.col("debt_id").cast(pl.Int64))
 
 
-BATCH_EVENT_TYPES = (
-    "call_placed", "telephone_conversation", "call_consent", "call_consent_revoked", "wrong_number_learned",
-    "cease_notice", "dispute", "verification_sent", "duplicative_dispute_notice", "validation_notice",
-    "original_creditor_request", "original_creditor_info_sent", "medium_restriction", "electronic_opt_out",
-    "attorney_known", "attorney_failed_to_respond", "attorney_consent", "tcpa_consent", "tcpa_revocation",
-)
+FREQUENCY_TYPES = ("call_placed", "telephone_conversation", "call_consent", "call_consent_revoked",
+                   "wrong_number_learned")
+DEBT_RULE_TYPES = ("cease_notice", "dispute", "verification_sent", "duplicative_dispute_notice", "validation_notice",
+                   "original_creditor_request", "original_creditor_info_sent", "attorney_known",
+                   "attorney_failed_to_respond", "attorney_consent")
+MEDIUM_TYPES = ("medium_restriction", "cease_notice", "tcpa_revocation", "electronic_opt_out")
+TCPA_TYPES = ("tcpa_consent", "tcpa_revocation")
 
 
-def known_events(evs: pl.DataFrame, acts: pl.DataFrame) -> pl.DataFrame:
-    """Events of the covered types known at each action's instant (C-8), one row per (action, event)."""
-    a = acts.select("_ord", "customer_id", pl.col("at").alias("a_at"))
-    rel = evs.filter(pl.col("type").is_in(BATCH_EVENT_TYPES)).select(
-        "customer_id", "type", "at", *_EVENT_COLUMNS)
+def known_events(evs: pl.DataFrame, acts: pl.DataFrame, types: tuple[str, ...], mask: pl.Expr) -> pl.DataFrame:
+    """Events of `types` known at the instant of each action selected by `mask` (C-8): one row per
+    (action, event). Filtering both sides before the join keeps the join small."""
+    a = acts.filter(mask).select("_ord", "customer_id", pl.col("at").alias("a_at"))
+    rel = evs.filter(pl.col("type").is_in(types)).select("customer_id", "type", "at", *_EVENT_COLUMNS)
     return a.join(rel, on="customer_id", how="inner").filter(pl.col("at") <= pl.col("a_at")).drop("customer_id")
 
 
