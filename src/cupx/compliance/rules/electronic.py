@@ -87,7 +87,8 @@ def text_route_ok(st: State, phone: Any, at: datetime) -> bool:
     if route == "consumer_consent":
         if prov.get("withdrawn") is True:
             return False
-        given = _as_date(prov.get("renewed_at") or prov.get("consent_at") or prov.get("consent_given_at"))
+        given = _as_date(prov.get("renewed_at") or prov.get("consent_renewed_at") or prov.get("consent_at")
+                         or prov.get("consent_given_at"))
         if given is None:
             return False
         return given >= floor or (clean and check_on is not None and check_on >= floor and check_on >= given)

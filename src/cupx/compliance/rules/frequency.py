@@ -51,7 +51,8 @@ def _about(st: State, e: Event, group: str) -> bool:
 
 
 def counted_calls(st: State, person: str, group: str, zone_name: str) -> Iterator[Event]:
-    wrong = {e.number for e in st.of(E.WRONG_NUMBER_LEARNED)}
+    wrong = {e.number for e in st.of(E.WRONG_NUMBER_LEARNED)} | {
+        p.number for p in st.ctx.phones if (p.model_extra or {}).get("wrong_number") is True}
     windows = consent_windows(st, person, group, zone_name)
     for e in st.of(E.CALL_PLACED):
         if (e.person or st.consumer_id) != person or e.outcome in _NOT_CONNECTED or e.number in wrong:

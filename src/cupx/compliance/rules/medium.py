@@ -57,6 +57,16 @@ def _text_stop(e: Event) -> bool:
     return normalise_medium(e.method or e.medium) == "text" or (e.keyword or "").strip().lower() in STOP_WORDS
 
 
+def _flagged_opted_out(st: State) -> bool:
+    """A stored `opted_out: true` on the phone or email entry (the contact-point record of an opt-out)."""
+    if st.channel == "text":
+        entry: object = st.phone(st.action.number)
+    else:
+        entry = next((e for e in st.ctx.emails if e.address == st.action.address), None)
+    extra = getattr(entry, "model_extra", None) or {}
+    return extra.get("opted_out") is True
+
+
 def _confirmation_available(st: State, after: datetime, within: timedelta | None = None) -> bool:
     content = st.action.content
     if content is None or not (content.only_confirmation or content.purpose == "opt_out_confirmation"):
@@ -74,6 +84,8 @@ def _reg_f(st: State) -> None:
             continue
         if e.type == E.TCPA_REVOCATION and _confirmation_available(st, e.at):
             continue
+        st.block(Code.REGF_PROHIBITED_MEDIUM)
+    if st.channel in ("text", "email") and _flagged_opted_out(st) and not _confirmation_available(st, st.cutoff):
         st.block(Code.REGF_PROHIBITED_MEDIUM)
     if st.channel in ("text", "email"):
         for e in st.of(E.ELECTRONIC_OPT_OUT):
