@@ -15,7 +15,7 @@ from cupx.strategy.assignment import arm_for_bucket, bucket
 from cupx.strategy.schema import Conditions, Segment, Step, Strategy, Test
 from cupx.strategy.vocabulary import HOLD_REASONS, DecisionKind, Reason, SkipReason
 
-__all__ = ["reference_arbitrate", "reference_decide"]
+__all__ = ["reference_arbitrate", "reference_cycle", "reference_decide"]
 
 
 def _test(value: Any, op: str, arg: Any) -> bool:
@@ -184,4 +184,25 @@ def reference_arbitrate(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]
                 d["kind"] = DecisionKind.GROUPED.value
                 d["reasons"] = f"{Reason.GROUPED.value},{d['reasons']}"
         out.append(d)
+    return out
+
+
+def reference_cycle(strategies: list[Strategy], rows: list[dict[str, Any]], progress: list[dict[str, Any]],
+                    assignments: list[dict[str, Any]], as_of: date) -> list[dict[str, Any]]:
+    """Route each debt to the first strategy whose `applies_to` holds, decide it, NO_STRATEGY otherwise
+    (arbitration across a customer's debts is `reference_arbitrate`, run over all the decisions)."""
+    by_strategy: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        idx = next((i for i, s in enumerate(strategies) if _conds(r, s.applies_to)), None)
+        if idx is None:
+            out.append({"debt_id": r["debt_id"], "customer_id": r["customer_id"], "balance": r["balance"],
+                        "strategy_id": None, "strategy_version": None, "segment": None, "experiment_id": None,
+                        "arm": None, "arm_is_new": False, "step_id": None, "channel": None, "template": None,
+                        "rank": None, "skips": "", "kind": DecisionKind.NO_ACTION.value,
+                        "reasons": Reason.NO_STRATEGY.value})
+        else:
+            by_strategy[idx].append(r)
+    for idx, group in by_strategy.items():
+        out += reference_decide(strategies[idx], group, progress, assignments, as_of)
     return out

@@ -9,8 +9,9 @@ given) whose `applies_to` matches; a debt no strategy covers gets no_action NO_S
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -33,8 +34,9 @@ def message_key(as_of: date, customer_id: pl.Expr, channel: pl.Expr) -> pl.Expr:
 @dataclass(frozen=True)
 class CycleOutput:
     decisions: pl.DataFrame  # one row per debt (see DECISION_COLUMNS + guard and message columns)
-    features: pl.DataFrame | None  # kept for explain
+    features: pl.DataFrame | None  # kept for explain and the benchmark's reference check
     guard: str
+    timings: dict[str, float] = field(default_factory=dict)  # features_s, decide_s (plans), guard_s
 
 
 def decide_debts(features: pl.LazyFrame, progress: pl.LazyFrame, assignments: pl.LazyFrame,
@@ -65,15 +67,20 @@ def decide(inputs: CycleInputs, strategies: Sequence[CompiledStrategy], as_of: d
     """All decisions of the run date, with the guard applied to each customer's contact.
 
     With `explain`, the same plans also return `why` (each ladder step's status) per debt."""
+    t0 = time.perf_counter()
     features = build_features(inputs, as_of, scores).collect()
+    t1 = time.perf_counter()
     scored = features.select("debt_id", pl.col("risk_score").alias("score"), "risk_band", "model_version",
                              "language")
     lf = decide_debts(features.lazy(), inputs["progress"], inputs["assignments"], strategies, as_of,
                       explain=explain)
     decisions = lf.join(scored.lazy(), on="debt_id", how="left").collect()
+    t2 = time.perf_counter()
     decisions, guard = apply_guard(decisions, inputs, as_of)
     decisions = decisions.sort("debt_id")
-    return CycleOutput(decisions, features if keep_features else None, guard)
+    t3 = time.perf_counter()
+    return CycleOutput(decisions, features if keep_features else None, guard,
+                       {"features_s": t1 - t0, "decide_s": t2 - t1, "guard_s": t3 - t2})
 
 
 def apply_guard(decisions: pl.DataFrame, inputs: CycleInputs, as_of: date) -> tuple[pl.DataFrame, str]:
@@ -88,6 +95,7 @@ def apply_guard(decisions: pl.DataFrame, inputs: CycleInputs, as_of: date) -> tu
     sent = in_contact & pl.col("allowed").fill_null(False)
     channel = pl.col("channel").filter(pl.col("kind") == DecisionKind.CONTACT.value).first().over("customer_id")
     out = out.with_columns(
+        plan_kind=pl.col("kind"),  # before the guard (the benchmark compares it with the reference)
         kind=pl.when(blocked).then(pl.lit(DecisionKind.BLOCKED.value)).otherwise(pl.col("kind")),
         reasons=pl.when(blocked).then(pl.concat_str(pl.col("reasons"), pl.col("guard_codes").list.join(","),
                                                     separator=",")).otherwise("reasons"),

@@ -42,6 +42,7 @@ class RunSummary:
     counts: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     guard: str = ""
+    output: CycleOutput | None = None  # with keep_output (benchmark, tests)
 
 
 def _no_checkpoint(_: str) -> None:
@@ -85,7 +86,7 @@ def _compile(loaded: Iterable[LoadedStrategy]) -> list[CompiledStrategy]:
 
 
 def run_cycle(uow_factory: UowFactory, as_of: date, now: datetime, *,
-              checkpoint: Callable[[str], None] = _no_checkpoint) -> RunSummary:
+              checkpoint: Callable[[str], None] = _no_checkpoint, keep_output: bool = False) -> RunSummary:
     """Run the cycle of `as_of` (idempotent; see the module docstring)."""
     t0 = _time.perf_counter()
     with uow_factory() as uow:
@@ -102,13 +103,14 @@ def run_cycle(uow_factory: UowFactory, as_of: date, now: datetime, *,
         uow.commit()
     t1 = _time.perf_counter()
     checkpoint("loaded")
-    output = decide(inputs, _compile(loaded), as_of, scores)
+    output = decide(inputs, _compile(loaded), as_of, scores, keep_features=keep_output)
     t2 = _time.perf_counter()
     checkpoint("decided")
     counts = _write(uow_factory, run, output, now, checkpoint)
     t3 = _time.perf_counter()
-    return RunSummary(as_of, "completed", counts, {"load_s": t1 - t0, "decide_s": t2 - t1, "write_s": t3 - t2},
-                      output.guard)
+    timings = {"load_s": t1 - t0, **output.timings, "decide_phase_s": t2 - t1, "write_s": t3 - t2,
+               "total_s": t3 - t0}
+    return RunSummary(as_of, "completed", counts, timings, output.guard, output if keep_output else None)
 
 
 def _write(uow_factory: UowFactory, run: RunRecord, output: CycleOutput, now: datetime,

@@ -34,7 +34,9 @@ __all__ = ["SqlCycleStore", "SqlStrategyRegistry"]
 _HISTORY_DAYS = 90
 
 
-# One query per input. Tokens replaced in `_queries`: __CUST__ / __CUSTID__ (an optional customer filter made
+# One query per input, columns in INPUT_SCHEMAS order. Nullable text columns are COALESCEd to '' (read back
+# as null): a reader that infers column types from the first rows (ADBC) then never meets text after nulls.
+# Tokens replaced in `_queries`: __CUST__ / __CUSTID__ (an optional customer filter made
 # of integers, for explain) and the dialect's instant expression __AT__. Date parameters (:as_of, :end,
 # :since) are rendered by `read_frame`.
 _OPEN = "status NOT IN ('resolved_paid', 'resolved_settled', 'written_off', 'closed', 'placed_with_agency', 'legal')"
@@ -42,18 +44,21 @@ _OPEN_DEBTS = "SELECT id FROM debts WHERE __OPEN__ __CUST__"
 _QUERIES = {
     "debts": "SELECT id, customer_id, product, currency, original_minor, jurisdiction, due_schedule, status "
              "FROM debts WHERE __OPEN__ __CUST__",
-    "customers": "SELECT id, preferred_language, flags, tz_candidates, customer_since FROM customers "
+    "customers": "SELECT id, preferred_language, flags, tz_candidates, COALESCE(CAST(customer_since AS TEXT), '') "
+                 "FROM customers "
                  "WHERE id IN (SELECT customer_id FROM debts WHERE __OPEN__) __CUSTID__",
     "ledger_entries": "SELECT id, debt_id, kind, amount_minor, effective_date, reverses_id FROM ledger_entries "
                       "WHERE effective_date <= :as_of AND debt_id IN (__OPEN_DEBTS__)",
-    "contact_events": "SELECT customer_id, debt_id, type, channel, __AT__ AS at, right_party, outcome "
+    "contact_events": "SELECT customer_id, debt_id, type, COALESCE(channel, ''), __AT__ AS at, right_party, "
+                      "COALESCE(outcome, '') "
                       "FROM contact_events WHERE at < :end AND (at >= :since OR type NOT IN "
                       "('text_sent', 'email_sent', 'letter_sent', 'call_placed')) __CUST__",
     "mobiles": "SELECT DISTINCT customer_id FROM customer_phones WHERE type = 'mobile' "
                "AND opted_out = false AND wrong_number = false __CUST__",
     "emails": "SELECT DISTINCT customer_id FROM customer_emails WHERE opted_out = false AND bounced = false __CUST__",
     "addresses": "SELECT DISTINCT customer_id FROM customer_addresses WHERE undeliverable = false __CUST__",
-    "promises": "SELECT customer_id, debt_id, status, promised_on, resolved_at AS resolved_on FROM promises "
+    "promises": "SELECT customer_id, debt_id, status, promised_on, COALESCE(CAST(resolved_at AS TEXT), '') "
+                "FROM promises "
                 "WHERE created_at < :end __CUST__",
     "payment_plans": "SELECT customer_id, debt_id, status, consecutive_misses FROM payment_plans "
                      "WHERE status = 'active' __CUST__",
@@ -61,7 +66,8 @@ _QUERIES = {
                         "WHERE status = 'active' __CUST__",
     # progress recorded before the run date only: a rerun of the date sees what the first attempt saw
     "progress": "SELECT debt_id, episode, step_id, SUM(CASE WHEN kind = 'attempt' THEN 1 ELSE 0 END), "
-                "MAX(CASE WHEN kind = 'skip' THEN 1 ELSE 0 END), MAX(CASE WHEN kind = 'attempt' THEN on_date END) "
+                "MAX(CASE WHEN kind = 'skip' THEN 1 ELSE 0 END), "
+                "COALESCE(CAST(MAX(CASE WHEN kind = 'attempt' THEN on_date END) AS TEXT), '') "
                 "FROM ladder_progress WHERE on_date < :as_of AND debt_id IN (__OPEN_DEBTS__) "
                 "GROUP BY debt_id, episode, step_id",
     "assignments": "SELECT experiment_id, customer_id, arm FROM experiment_assignments WHERE 1 = 1 __CUST__",
@@ -99,7 +105,7 @@ class SqlCycleStore(CycleStore):
             if not _has_table(self.conn, table):
                 continue  # an area not installed yet (payments): its holds are simply absent
             used = {k: v for k, v in params.items() if f":{k}" in sql}
-            frames[name] = read_frame(self.conn, sql, INPUT_SCHEMAS[name], **used)
+            frames[name] = read_frame(self.conn, sql, INPUT_SCHEMAS[name], committed=True, **used)
         return CycleInputs(frames)
 
     def run(self, as_of: date) -> RunRecord | None:

@@ -1,0 +1,142 @@
+"""Benchmark of the nightly cycle: `cupx cycle run` on a fresh database of N accounts, checked against the
+plain per-account Python reference of the same strategies.
+
+    python bench/cycle.py --size 100000 [--database sqlite|postgres]
+
+Generates N debts (~0.8N customers), 3N contact events and ledger history deterministically, written
+with the bulk helper (not the CSV importer), registers the three example strategies, runs the whole
+cycle (load -> features -> score -> segment -> strategy -> guard -> write), then, in the same process,
+decides every account again with the per-account reference (tests/reference/strategy_reference.py) from
+the same features, and checks that both make identical decisions (before the guard, which the reference
+does not model). The last stdout line is JSON:
+  accounts, database, load_s (the SQL reads), decide_s (the compiled strategy plans + one-contact-per-
+  customer arbitration: the step the reference also does), write_s, total_s (the whole run), peak_rss_mb,
+  reference_decide_s, actions (outbox rows written), plus features_s, guard_s, speedup and identical.
+PostgreSQL: a database cupx_bench_<random> is created on CUPX_BENCH_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/test) and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import polars as pl  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from cupx.adapters.db import normalize_url  # noqa: E402
+from cupx.bootstrap import bootstrap  # noqa: E402
+from cupx.config import Settings  # noqa: E402
+from cupx.services.cycle import run_cycle  # noqa: E402
+from cupx.services.cycle_strategies import add_strategy  # noqa: E402
+from cupx.strategy.loader import parse_strategy  # noqa: E402
+from reference.cycle_portfolio import seed_portfolio  # noqa: E402
+from reference.strategy_reference import reference_arbitrate, reference_cycle  # noqa: E402
+
+AS_OF = date(2026, 11, 30)
+NOW = datetime(2026, 11, 30, 2, tzinfo=UTC)
+NAMES = ("b2b_invoices", "consumer_card", "telecom_utility")  # the registry's (live) routing order
+COMPARED = ["debt_id", "plan_kind", "strategy_id", "segment", "arm", "step_id", "reasons", "skips",
+            "message_debt_ids"]
+
+
+def _database(kind: str, workdir: str) -> tuple[str, Any]:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir}/bench.db", None
+    admin_url = normalize_url(os.environ.get("CUPX_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    name = f"cupx_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return admin_url.rsplit("/", 1)[0] + f"/{name}", (admin, name)
+
+
+def _drop(handle: Any) -> None:
+    if handle is not None:
+        admin, name = handle
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _reference(features: pl.DataFrame) -> tuple[list[dict[str, Any]], float]:
+    strategies = [parse_strategy((ROOT / "strategies" / f"{n}.yaml").read_text()).strategy for n in NAMES]
+    decided: list[dict[str, Any]] = []
+    spent = 0.0
+    for chunk in features.iter_slices(50_000):
+        rows = chunk.to_dicts()  # conversion not timed: the reference gets its rows for free
+        t = time.perf_counter()
+        out = reference_cycle(strategies, rows, [], [], AS_OF)
+        spent += time.perf_counter() - t
+        decided += [{k: d[k] for k in ("debt_id", "customer_id", "balance", "kind", "strategy_id", "segment",
+                                       "arm", "step_id", "reasons", "skips", "rank")} for d in out]
+    t = time.perf_counter()
+    final = reference_arbitrate(decided)
+    spent += time.perf_counter() - t
+    return final, spent
+
+
+def _identical(plan: pl.DataFrame, ref: list[dict[str, Any]]) -> tuple[bool, int]:
+    want = pl.DataFrame([{"plan_kind": r["kind"], **{k: r.get(k) for k in COMPARED if k != "plan_kind"}}
+                         for r in ref], schema={**plan.select(COMPARED).schema}).sort("debt_id")
+    got = plan.select(COMPARED).sort("debt_id")
+    diff = got.join(want, on=COMPARED, how="anti", nulls_equal=True).height
+    return got.height == want.height and diff == 0, diff
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=100_000)
+    ap.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        url, handle = _database(args.database, workdir)
+        try:
+            result = _bench(url, args)
+        finally:
+            _drop(handle)
+    print(json.dumps(result))
+
+
+def _bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    rt = bootstrap(Settings(database_url=url, environment="test"))
+    rt.migrate()
+    t = time.perf_counter()
+    with rt.uow() as uow:
+        seed_portfolio(uow.connection, args.size, AS_OF, seed=args.seed)
+        uow.commit()
+    print(f"seeded {args.size} accounts in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    for n in NAMES:
+        path = ROOT / "strategies" / f"{n}.yaml"
+        add_strategy(rt.uow, path.read_text(), str(path), NOW, live=True)
+    summary = run_cycle(rt.uow, AS_OF, NOW, keep_output=True)
+    assert summary.output is not None and summary.output.features is not None
+    tm = summary.timings
+    ref, ref_s = _reference(summary.output.features)
+    same, diff = _identical(summary.output.decisions, ref)
+    rt.dispose()
+    return {"accounts": args.size, "database": args.database, "load_s": round(tm["load_s"], 3),
+            "decide_s": round(tm["decide_s"], 3), "write_s": round(tm["write_s"], 3),
+            "total_s": round(tm["total_s"], 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "reference_decide_s": round(ref_s, 3), "actions": summary.counts.get("written.outbox", 0),
+            "features_s": round(tm["features_s"], 3), "guard_s": round(tm["guard_s"], 3),
+            "speedup": round(ref_s / max(tm["decide_s"], 1e-9), 1), "identical": same, "differing_rows": diff,
+            "guard": summary.guard}
+
+
+if __name__ == "__main__":
+    main()
