@@ -17,22 +17,23 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from babel import localedata
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_decimal_symbol, get_group_symbol
 from jinja2 import StrictUndefined, Template, TemplateError, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from cupx.comms.required import CITATIONS, PLACEHOLDER, Element, element_text, required_elements
 from cupx.domain.errors import ValidationError
-from cupx.domain.money import Money
+from cupx.domain.money import Money, minor_digits
 
-__all__ = ["Rendered", "RequiredContentMissing", "TemplateSource", "check_template", "locale_for", "render",
-           "sample_data"]
+__all__ = ["Rendered", "RequiredContentMissing", "TemplateSource", "check_template", "format_money", "locale_for",
+           "render", "sample_data"]
 
 
 class RequiredContentMissing(ValidationError):
@@ -70,16 +71,51 @@ def locale_for(language: str, jurisdiction: str = "US") -> str:
     return f"en_{country}"
 
 
+@lru_cache(maxsize=256)
+def _money_layout(currency: str, locale: str) -> tuple[str, str, str, str, int] | None:
+    """(prefix, suffix, group, decimal, digits) read once from Babel's own output for this locale and
+    currency, so formatting an amount is string work instead of Babel's pattern engine (the dispatcher
+    formats thousands per second). None when the layout is not plain groups of three: use Babel."""
+    digits = minor_digits(currency)
+    group, point = str(get_group_symbol(locale)), str(get_decimal_symbol(locale))
+    if digits > 3:
+        return None
+    frac = "891"[:digits]
+    probe = Decimal(f"1234567.{frac}") if digits else Decimal(1234567)
+    text = str(format_currency(probe, currency, locale=locale))
+    number = f"1{group}234{group}567" + (f"{point}{frac}" if digits else "")
+    if text.count(number) != 1:
+        return None
+    prefix, suffix = text.split(number)
+    return prefix, suffix, group, point, digits
+
+
+def format_money(value: Money, locale: str) -> str:
+    """`value` formatted for `locale` exactly as Babel's `format_currency` does (a unit test checks)."""
+    layout = _money_layout(value.currency, locale) if value.minor >= 0 else None
+    if layout is None:
+        return str(format_currency(value.to_decimal(), value.currency, locale=locale))
+    prefix, suffix, group, point, digits = layout
+    whole, frac = divmod(value.minor, 10 ** digits)
+    text = f"{whole:,}".replace(",", group)
+    if digits:
+        text += point + str(frac).zfill(digits)
+    return prefix + text + suffix
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: date, fmt: str, locale: str) -> str:
+    return str(format_date(value, format=fmt, locale=locale))
+
+
 @pass_context
 def _money(ctx: Context, value: Money | None) -> str:
-    if value is None:
-        return ""
-    return str(format_currency(value.to_decimal(), value.currency, locale=ctx.get("locale", "en_US")))
+    return "" if value is None else format_money(value, ctx.get("locale", "en_US"))
 
 
 @pass_context
 def _date(ctx: Context, value: date | None, fmt: str = "long") -> str:
-    return "" if value is None else str(format_date(value, format=fmt, locale=ctx.get("locale", "en_US")))
+    return "" if value is None else _format_date(value, fmt, ctx.get("locale", "en_US"))
 
 
 def _environment() -> SandboxedEnvironment:

@@ -33,7 +33,7 @@ from cupx.comms.rendering import RequiredContentMissing, locale_for, render
 from cupx.comms.required import Element
 from cupx.comms.retry import TokenBucket, backoff_delay
 from cupx.comms.status import OutboxStatus
-from cupx.domain.errors import ValidationError
+from cupx.domain.errors import Conflict, ValidationError
 from cupx.services.dispatch_guard import (
     TIME_CODES,
     ComplianceGuard,
@@ -194,7 +194,10 @@ class Dispatcher:
         for t in default_templates():
             key = (t.template_id, t.channel, t.language)
             if key not in templates:
-                templates[key] = repo.add(t, created_by="system", now=self.clock())
+                try:
+                    templates[key] = repo.add(t, created_by="system", now=self.clock())
+                except Conflict:  # another dispatcher stored it a moment ago: same text, version 1
+                    templates[key] = t
         uow.commit()
         self._defaults_loaded = True
 
@@ -231,7 +234,7 @@ class Dispatcher:
         locale = locale_for(template.language, jurisdiction)
         unsubscribe = self._unsubscribe(row, target)
         data = template_data(cp, debts, self.config.brand, today=_local_today(cp, now), locale=locale,
-                             unsubscribe_url=unsubscribe)
+                             unsubscribe_url=unsubscribe, with_validation=template.purpose == "validation_notice")
         kind = "initial" if is_initial_communication(events) else "subsequent"
         try:
             rendered = render(template, data, jurisdiction=jurisdiction, disclosure_kind=kind, locale=locale)
@@ -278,7 +281,8 @@ class Dispatcher:
         script, version = str(row.payload.get("reason") or ""), None
         if template is not None and row.channel == "call_task":
             locale = locale_for(template.language, jurisdiction)
-            data = template_data(cp, debts, self.config.brand, today=_local_today(cp, now), locale=locale)
+            data = template_data(cp, debts, self.config.brand, today=_local_today(cp, now), locale=locale,
+                                 with_validation=False)
             try:
                 script = render(template, data, jurisdiction=jurisdiction, locale=locale,
                                 disclosure_kind="initial" if is_initial_communication(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from cupx.comms.required import region_of
@@ -55,6 +56,7 @@ class ComplianceGuard:
         return result
 
 
+@lru_cache(maxsize=1)
 def _known_event_types() -> frozenset[str]:
     from cupx.compliance.models import EventType
 

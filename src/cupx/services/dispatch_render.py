@@ -15,9 +15,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 
-from cupx.comms.rendering import TemplateSource
+from cupx.comms.rendering import TemplateSource, format_money
 from cupx.domain.money import Money
 from cupx.services.dispatch_ports import ContactPoints, DebtFacts
 
@@ -80,7 +79,8 @@ def _debt_view(d: DebtFacts) -> dict[str, Any]:
 
 
 def template_data(cp: ContactPoints, debts: Sequence[DebtFacts], brand: Branding, *, today: date, locale: str,
-                  unsubscribe_url: str = "", validation_end: date | None = None) -> dict[str, Any]:
+                  unsubscribe_url: str = "", validation_end: date | None = None,
+                  with_validation: bool = True) -> dict[str, Any]:
     views = [_debt_view(d) for d in debts]
     currency = debts[0].currency if debts else "USD"
     total = Money(sum(d.balance_minor for d in debts if d.currency == currency), currency)
@@ -92,7 +92,7 @@ def template_data(cp: ContactPoints, debts: Sequence[DebtFacts], brand: Branding
         "collector": {"name": brand.name, "phone": brand.phone, "address": brand.address, "website": brand.website},
         "portal_url": brand.portal_url, "unsubscribe_url": unsubscribe_url, "today": today,
     }
-    if debts:
+    if debts and with_validation:  # the (c)(2) itemization is formatted only for validation notices
         data["validation"] = _validation_facts(cp, debts[0], brand, today, locale, validation_end)
     return data
 
@@ -100,7 +100,7 @@ def template_data(cp: ContactPoints, debts: Sequence[DebtFacts], brand: Branding
 def _validation_facts(cp: ContactPoints, d: DebtFacts, brand: Branding, today: date, locale: str,
                       end: date | None) -> dict[str, str]:
     def money(minor: int) -> str:
-        return str(format_currency(Money(minor, d.currency).to_decimal(), d.currency, locale=locale))
+        return format_money(Money(minor, d.currency), locale)
 
     home = next((a for a in cp.addresses if a["place"] == "home"), cp.addresses[0] if cp.addresses else None)
     itemized_on = d.charge_off_date or d.opened_on

@@ -15,7 +15,7 @@ from typing import Any
 
 from cupx.comms.defaults import default_templates
 from cupx.comms.rendering import TemplateSource, check_template
-from cupx.domain.errors import NotFound, ValidationError
+from cupx.domain.errors import Conflict, NotFound, ValidationError
 from cupx.services.dispatch import DispatchConfig, Dispatcher, Prepared
 from cupx.services.dispatch_guard import Guard
 from cupx.services.dispatch_ports import OutboxRepository, OutboxRow, TemplateRepository
@@ -34,8 +34,11 @@ def ensure_default_templates(uow_factory: Callable[[], UnitOfWork], now: datetim
         existing = repo.latest()
         for t in default_templates():
             if (t.template_id, t.channel, t.language) not in existing:
-                repo.add(t, created_by="system", now=now)
-                added += 1
+                try:
+                    repo.add(t, created_by="system", now=now)
+                    added += 1
+                except Conflict:  # stored concurrently by another process
+                    continue
         uow.commit()
     return added
 

@@ -57,9 +57,9 @@ def insert_ignoring_duplicates(conn: Connection, table: Any, rows: Sequence[dict
     if not rows:
         return 0
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).on_conflict_do_nothing()
-    result = conn.execute(stmt, list(rows))
-    return max(result.rowcount, 0)
+    # RETURNING counts what went in on both databases (executemany rowcounts are not reliable).
+    stmt = dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return len(conn.execute(stmt, list(rows)).all())
 
 
 def _row(r: Any) -> OutboxRow:
