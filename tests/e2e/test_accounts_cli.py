@@ -119,9 +119,23 @@ def test_serve_runs_uvicorn_on_the_app(runtime: Runtime, monkeypatch: Any) -> No
     from fastapi import FastAPI
 
     calls: list[tuple[Any, str, int]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: calls.append((app, host, port)))
+    configs: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: (calls.append((app, host, port)),
+                                                                      configs.append(kw.get("log_config"))))
     result = run(runtime, "serve", "--host", "0.0.0.0", "--port", "8123")
     assert result.exit_code == 0, result.output
     (app, host, port), = calls
     assert isinstance(app, FastAPI) and (host, port) == ("0.0.0.0", 8123)
     assert app.state.runtime.settings.database_url == runtime.settings.database_url
+    assert configs[0]["handlers"]["access"]["filters"] == ["strip_query"]
+
+
+def test_access_log_lines_lose_their_query_string() -> None:
+    import logging
+
+    from cupx.entrypoints.cli.staff import StripQueryString
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/api/v1/customers?phone=%2B13125550199", "1.1", 200), None)
+    assert StripQueryString().filter(record)
+    assert "phone" not in record.getMessage() and "/api/v1/customers" in record.getMessage()

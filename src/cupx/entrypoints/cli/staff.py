@@ -7,7 +7,10 @@ token is printed once, alone on standard output, so `TOKEN=$(cupx token create a
 
 from __future__ import annotations
 
+import copy
+import logging
 import sys
+from typing import Any
 
 import typer
 
@@ -15,7 +18,7 @@ from cupx.domain.staff import Role
 from cupx.entrypoints.cli._common import cli_errors, runtime
 from cupx.services.staff import create_token, create_user, revoke_token, set_password, set_user_active, tokens_of
 
-__all__ = ["register"]
+__all__ = ["StripQueryString", "register", "serve_log_config"]
 
 user_app = typer.Typer(help="Staff users and their roles.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (bearer credentials for the API).", no_args_is_help=True)
@@ -108,6 +111,28 @@ def token_revoke(token_id: int = typer.Argument(...), database_url: str | None =
     typer.echo(f"token {token_id} revoked")
 
 
+class StripQueryString(logging.Filter):
+    """Drops the query string from access-log lines: look-ups such as `?phone=` or `?email=` carry
+    personal data, which must never reach a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            args = list(record.args)
+            args[2] = args[2].split("?", 1)[0]
+            record.args = tuple(args)
+        return True
+
+
+def serve_log_config() -> dict[str, Any]:
+    """Uvicorn's default logging, with query strings stripped from the access log."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["strip_query"] = {"()": f"{__name__}.StripQueryString"}
+    config["handlers"]["access"]["filters"] = ["strip_query"]
+    return config
+
+
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
           database_url: str | None = DB_OPTION) -> None:
     """Serve the API and the web pages with Uvicorn."""
@@ -117,7 +142,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
     rt = runtime(database_url)
     typer.echo(f"CU-PX serving at http://{host}:{port}/  (API docs at /docs; Ctrl-C to stop)")
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="info", log_config=serve_log_config())
 
 
 def register(app: typer.Typer) -> None:
