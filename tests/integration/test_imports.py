@@ -271,3 +271,25 @@ def test_cli_import_exit_codes(runtime: Runtime, tmp_path: Path) -> None:
     assert good.exit_code == 0 and "2 inserted" in good.output
     assert bad.exit_code == 1 and json.loads(bad.stdout.splitlines()[-1])["rejected"] == 1
     assert refused.exit_code == 2 and "customer_external_id" in refused.output
+
+
+def test_header_only_file_imports_nothing(runtime: Runtime, tmp_path: Path) -> None:
+    report = import_file(runtime, "ledger", write(tmp_path / "l.csv", "external_id,debt_external_id,kind,amount,"
+                                                  "currency,effective_date\n"), now=NOW)
+    assert (report.rows_total, report.inserted, report.rejected) == (0, 0, 0)
+    assert count(runtime, import_runs) == 1
+    with pytest.raises(ValidationError, match="empty"):
+        import_file(runtime, "ledger", write(tmp_path / "e.csv", ""), now=NOW)
+
+
+def test_cli_init_creates_the_schema(tmp_path: Path) -> None:
+    from cupx.entrypoints.cli import app
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    first = CliRunner().invoke(app, ["init", "--database-url", url])
+    again = CliRunner().invoke(app, ["init", "--database-url", url])
+    assert first.exit_code == again.exit_code == 0 and "database ready" in first.output
+    sample = tmp_path / "customers.csv"
+    sample.write_bytes((SAMPLES / "customers.csv").read_bytes())
+    imported = CliRunner().invoke(app, ["import", "customers", str(sample), "--database-url", url, "--json"])
+    assert imported.exit_code == 0 and json.loads(imported.stdout.splitlines()[-1])["inserted"] == 50
