@@ -127,8 +127,10 @@ class PaymentStore(abc.ABC):
         """Insert a payment; None when its idempotency key is already taken."""
 
     @abc.abstractmethod
-    def post_allocations(self, payment_id: int, rows: Sequence[Mapping[str, Any]], effective_date: date) -> None:
-        """Insert the payment's ledger entries (ledger_entries column dicts) and their allocation rows."""
+    def post_allocations(self, payment_id: int, parts: Mapping[int, int], currency: str, effective_date: date,
+                         posted_at: datetime, memo: str) -> None:
+        """Insert one ledger entry per debt (kind payment, source 'payment', idempotency key
+        `payment:<id>:<debt_id>`) and the matching `payment_allocations` rows."""
 
     @abc.abstractmethod
     def mark_reversed(self, payment_id: int, at: datetime, reason: str) -> None: ...

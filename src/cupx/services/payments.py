@@ -182,15 +182,9 @@ def post_payment(uow: UnitOfWork, cmd: PostPayment) -> PaymentResult:
 
 
 def _post_entries(uow: UnitOfWork, payment_id: int, cmd: PostPayment, parts: dict[int, int], now: datetime) -> None:
-    if not parts:
-        return
-    on = cmd.received_at.astimezone(UTC).date()
-    rows = [{"debt_id": debt_id, "kind": "payment", "amount_minor": amount, "currency": cmd.currency,
-             "effective_date": on, "posted_at": now, "source": "payment",
-             "idempotency_key": f"payment:{payment_id}:{debt_id}",
-             "memo": f"payment {payment_id} {cmd.reference}"[:500]}
-            for debt_id, amount in parts.items()]
-    uow[PaymentStore].post_allocations(payment_id, rows, on)
+    if parts:
+        uow[PaymentStore].post_allocations(payment_id, parts, cmd.currency, cmd.received_at.astimezone(UTC).date(),
+                                           now, f"payment {payment_id} {cmd.reference}"[:500])
 
 
 def _resolve_paid(cases: CaseStore, debts: list[DebtRow], now: datetime, actor: str) -> list[int]:

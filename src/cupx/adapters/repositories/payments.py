@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Date,
     String,
     and_,
     bindparam,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     union_all,
     update,
@@ -118,6 +120,18 @@ _MOVE_CASE = (update(debts).where(and_(debts.c.id == bindparam("b_id"), debts.c.
               .values(status=bindparam("b_status"), status_changed_at=bindparam("b_at"), updated_at=bindparam("b_at"),
                       version=debts.c.version + 1))
 _INSERT_ENTRIES = insert(ledger_entries).returning(ledger_entries.c.id, sort_by_parameter_order=True)
+_PG_POST_ALLOCATIONS = text("""
+WITH entries AS (
+    INSERT INTO ledger_entries (debt_id, kind, amount_minor, currency, effective_date, posted_at, source,
+                                idempotency_key, memo)
+    SELECT t.debt_id, 'payment', t.amount, :cur, :eff, :posted, 'payment',
+           'payment:' || CAST(:pid AS text) || ':' || CAST(t.debt_id AS text), :memo
+    FROM unnest(CAST(:debts AS bigint[]), CAST(:amounts AS bigint[])) AS t(debt_id, amount)
+    RETURNING id, debt_id, amount_minor
+)
+INSERT INTO payment_allocations (payment_id, debt_id, ledger_entry_id, amount_minor, effective_date)
+SELECT :pid, debt_id, id, amount_minor, :eff FROM entries
+""").bindparams(bindparam("posted", type_=UtcDateTime), bindparam("eff", type_=Date))
 
 
 @implements(CaseStore)
@@ -219,10 +233,21 @@ class SqlPaymentStore(PaymentStore):
             "source": source, "instructed": instructed, "created_at": created_at}).first()
         return None if row is None else int(row[0])
 
-    def post_allocations(self, payment_id: int, rows: Sequence[Mapping[str, Any]], effective_date: date) -> None:
-        if not rows:
+    def post_allocations(self, payment_id: int, parts: Mapping[int, int], currency: str, effective_date: date,
+                         posted_at: datetime, memo: str) -> None:
+        if not parts:
             return
-        ids = [int(r[0]) for r in self.conn.execute(_INSERT_ENTRIES, list(rows))]
+        if self.conn.dialect.name == "postgresql":
+            # One round trip: the entries from two arrays, and their allocation rows from what they return.
+            self.conn.execute(_PG_POST_ALLOCATIONS, {
+                "pid": payment_id, "debts": list(parts), "amounts": list(parts.values()), "cur": currency,
+                "eff": effective_date, "posted": posted_at, "memo": memo})
+            return
+        rows = [{"debt_id": debt_id, "kind": "payment", "amount_minor": amount, "currency": currency,
+                 "effective_date": effective_date, "posted_at": posted_at, "source": "payment",
+                 "idempotency_key": f"payment:{payment_id}:{debt_id}", "memo": memo}
+                for debt_id, amount in parts.items()]
+        ids = [int(r[0]) for r in self.conn.execute(_INSERT_ENTRIES, rows)]
         self.conn.execute(insert(payment_allocations), [
             {"payment_id": payment_id, "debt_id": r["debt_id"], "ledger_entry_id": i, "amount_minor": r["amount_minor"],
              "effective_date": effective_date} for r, i in zip(rows, ids, strict=True)])
