@@ -28,13 +28,26 @@ def is_initial_communication(st: State) -> bool:
     return not any(c.outcome == "voicemail_message" for c in st.of(E.CALL_PLACED))
 
 
+_WRITTEN_SENT = (E.EMAIL_SENT, E.TEXT_SENT, E.LETTER_SENT, E.LETTER_MAILED, E.VALIDATION_NOTICE)
+_WRITTEN_ACTIONS = frozenset({A.EMAIL, A.TEXT, A.LETTER, A.SOCIAL_MEDIA_MESSAGE})
+
+
+def first_written_after_oral_initial(st: State) -> bool:
+    """1006.18(e)(1): after an oral initial communication, the first written one repeats the disclosure."""
+    if st.action.type not in _WRITTEN_ACTIONS or st.of(*_WRITTEN_SENT):
+        return False
+    return bool(st.of(E.TELEPHONE_CONVERSATION)) or any(
+        (e.medium or "").lower() in ("telephone_call", "phone", "call", "oral", "in_person")
+        for e in st.of(E.INITIAL_COMMUNICATION))
+
+
 def _disclosure(st: State) -> None:
     act, content = st.action, st.action.content
     if content is None or act.type not in COMMUNICATIONS or content.only_confirmation:
         return
     if content.limited_content or not st.is_consumer_side(st.person):
         return
-    initial = is_initial_communication(st)
+    initial = is_initial_communication(st) or first_written_after_oral_initial(st)
     st.computed["initial_communication"] = initial
     if initial and content.disclosure != "initial_full":
         st.block(Code.REGF_DISCLOSURE_MISSING)

@@ -75,6 +75,13 @@ def _third_party(st: State) -> None:
         mentions = content.debt_mentioned if content is not None else act.purpose != "location_information"
         if mentions and act.exception not in ("consumer_consent", "court_permission", "post_judgment"):
             codes.append(Code.REGF_THIRD_PARTY_DISCLOSURE)
+    if st.uk and act.type == A.VOICEMAIL_MESSAGE and content is not None and content.debt_mentioned \
+            and not content.limited_content:
+        phone = st.phone(act.number)
+        shared = phone is None or (phone.model_extra or {}).get("shared") is True or phone.type in (
+            "residential_landline", "landline", "shared", "unknown")
+        if shared:
+            st.block(Code.UK_CONC_THIRD_PARTY_DISCLOSURE)  # CONC 7.9.8G: others may hear a debt voicemail
     for code in codes:
         if st.regf:
             st.block(code)
