@@ -88,8 +88,9 @@ def psi(expected: FloatArray, actual: FloatArray) -> float:
 def psi_against(base: dict[str, Any], values: npt.ArrayLike) -> float:
     """PSI of `values` against a `baseline(...)` record."""
     edges = np.asarray(base["edges"], dtype=np.float64)
-    expected = np.append(np.asarray(base["shares"], dtype=np.float64), base["null_share"])
-    if expected.size == 1:  # the baseline was all nulls
-        expected = np.array([0.0, 1.0]) if edges.size == 0 else expected
+    if edges.size == 0:  # the baseline was all nulls: one (empty) value bin and the null bin
+        expected = np.array([0.0, 1.0])
+    else:
+        expected = np.append(np.asarray(base["shares"], dtype=np.float64), base["null_share"])
     actual = _shares(np.asarray(values, dtype=np.float64), edges)
     return psi(expected, actual)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from cupx.analytics.calibration import reliability_table
@@ -51,7 +50,7 @@ def snapshot_dates(as_of: date, count: int) -> list[date]:
 def train_model(uow: UnitOfWork, *, as_of: date, now: datetime, snapshots: int = 3, rounds: int = 400,
                 calibration: str = "platt", params: dict[str, Any] | None = None,
                 version: str | None = None) -> tuple[TrainingResult, ModelRecord]:
-    if (now.date() - as_of).days < 30 and as_of > date(2010, 1, 1):
+    if (now.date() - as_of).days < 30:
         raise ValidationError("as_of must be at least 30 days ago: its label is the 30 days after it",
                               field="as_of")
     tables = uow[PortfolioReader].tables()
@@ -101,4 +100,4 @@ def drift_report(uow: UnitOfWork, *, as_of: date, version: str | None = None) ->
     frame = pl.DataFrame(rows, schema={"feature": pl.String, "psi": pl.Float64}, orient="row")
     level = (pl.when(pl.col("psi") >= 0.25).then(pl.lit("major")).when(pl.col("psi") >= 0.1)
              .then(pl.lit("moderate")).otherwise(pl.lit("stable")))
-    return frame.with_columns(level.alias("level"), pl.col("psi").fill_nan(np.nan))
+    return frame.with_columns(level.alias("level"))

@@ -42,6 +42,8 @@ def test_psi_known_value_and_zero_for_same_distribution() -> None:
     base = baseline(values)
     assert psi_against(base, values) == pytest.approx(0.0, abs=1e-9)
     assert psi_against(base, values + 1.0) > 0.25
+    all_null = baseline(np.full(10, np.nan))
+    assert psi_against(all_null, np.full(5, np.nan)) == 0.0 and psi_against(all_null, np.ones(5)) > 0.25
 
 
 def test_auc_ks_brier_capture() -> None:
