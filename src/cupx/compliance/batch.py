@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from datetime import date, time
 
+import numpy as np
 import polars as pl
 
 from cupx.compliance.batch_parts import (
@@ -96,22 +97,40 @@ def evaluate_batch(
         _medium_codes(acts, known_events(ev, acts, MEDIUM_TYPES, regf)),
         _tcpa_codes(acts, known_events(ev, acts, TCPA_TYPES, _TCPA_MASK)) if prof.tcpa else None,
     ]
-    code_type = pl.Enum(sorted(BATCH_CODES))
-    present = [p.select("_ord", pl.col("code").cast(code_type)) for p in parts if p is not None and p.height]
-    codes = pl.concat(present) if present else pl.DataFrame(schema={"_ord": pl.UInt32, "code": code_type})
-    agg = codes.unique().group_by("_ord").agg(pl.col("code").sort().alias("reason_codes"))
-    out = acts.select("_ord", "action_id").join(agg, on="_ord", how="left", maintain_order="left")
-    only_time = (pl.col("reason_codes").list.len() == 1) & (
-        pl.col("reason_codes").list.first() == pl.lit("REGF_INCONVENIENT_TIME", code_type))
-    nxt = _next_allowed(zoned.join(out.filter(only_time).select("_ord"), on="_ord", how="semi"))
+    mask = _code_mask(acts.height, [p for p in parts if p is not None and p.height])
+    out = acts.select("_ord", "action_id").with_columns(pl.Series("_mask", mask))
+    table = _mask_table(np.unique(mask))
+    out = out.join(table, on="_mask", how="left", maintain_order="left")
+    time_only = _BIT["REGF_INCONVENIENT_TIME"]
+    nxt = _next_allowed(zoned.join(out.filter(pl.col("_mask") == time_only).select("_ord"), on="_ord", how="semi"))
     out = out.join(nxt, on="_ord", how="left", maintain_order="left")
     return out.select(
         "action_id",
-        pl.when(pl.col("reason_codes").is_not_null()).then(pl.lit("blocked")).otherwise(pl.lit("allowed"))
-        .alias("decision"),
-        pl.col("reason_codes").cast(pl.List(pl.Utf8)).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+        pl.when(pl.col("_mask") > 0).then(pl.lit("blocked")).otherwise(pl.lit("allowed")).alias("decision"),
+        "reason_codes",
         pl.col("next_open").alias("next_allowed_at"),
     )
+
+
+_CODES = tuple(sorted(BATCH_CODES))
+_BIT = {code: 1 << i for i, code in enumerate(_CODES)}
+
+
+def _code_mask(n: int, parts: list[pl.DataFrame]) -> np.ndarray:
+    """One bit per covered code per action (vectorised OR-scatter; no per-row Python)."""
+    mask = np.zeros(n, dtype=np.int64)
+    if parts:
+        codes = pl.concat(parts)
+        bits = codes["code"].replace_strict(_BIT, return_dtype=pl.Int64).to_numpy()
+        np.bitwise_or.at(mask, codes["_ord"].to_numpy(), bits)
+    return mask
+
+
+def _mask_table(masks: np.ndarray) -> pl.DataFrame:
+    """The sorted code list of each distinct mask (at most 2**len(codes), in practice a few dozen)."""
+    lists = [[c for c in _CODES if int(m) & _BIT[c]] for m in masks.tolist()]
+    return pl.DataFrame({"_mask": masks, "reason_codes": lists},
+                        schema={"_mask": pl.Int64, "reason_codes": pl.List(pl.Utf8)})
 
 
 def _prepare_actions(customers: pl.DataFrame, actions: pl.DataFrame, prof: JurisdictionProfile) -> pl.DataFrame:
