@@ -35,7 +35,7 @@ _HISTORY_DAYS = 90
 
 
 # One query per input, columns in INPUT_SCHEMAS order. Nullable text columns are COALESCEd to '' (read back
-# as null): a reader that infers column types from the first rows (ADBC) then never meets text after nulls.
+# as null), so every column has one type from its first row on (any Arrow reader can type it).
 # Tokens replaced in `_queries`: __CUST__ / __CUSTID__ (an optional customer filter made
 # of integers, for explain) and the dialect's instant expression __AT__. Date parameters (:as_of, :end,
 # :since) are rendered by `read_frame`.
@@ -105,7 +105,7 @@ class SqlCycleStore(CycleStore):
             if not _has_table(self.conn, table):
                 continue  # an area not installed yet (payments): its holds are simply absent
             used = {k: v for k, v in params.items() if f":{k}" in sql}
-            frames[name] = read_frame(self.conn, sql, INPUT_SCHEMAS[name], committed=True, **used)
+            frames[name] = read_frame(self.conn, sql, INPUT_SCHEMAS[name], **used)
         return CycleInputs(frames)
 
     def run(self, as_of: date) -> RunRecord | None:
