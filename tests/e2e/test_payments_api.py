@@ -181,3 +181,14 @@ def test_breathing_space_and_promise(runtime: Runtime, client_for: Client) -> No
     past = agent.post("/api/v1/promises", json={"customer_id": cid, "amount_minor": 1_000, "currency": "USD",
                                                 "promised_on": "2020-01-01"})
     assert past.status_code == 422 and past.json()["error"]["field"] == "promised_on"
+
+
+def test_vulnerability_flag_routes_to_trained_agents(runtime: Runtime, client_for: Client) -> None:
+    agent = client_for("agent")
+    cid, _did = _customer_with_debt(runtime)
+    assert agent.get(f"/api/v1/hardship/routing/{cid}").json()["queue"] == "standard"
+    flagged = agent.post("/api/v1/hardship/vulnerability", json={"customer_id": cid, "flag": "vulnerable"})
+    assert flagged.status_code == 201 and flagged.json()["required_skill"] == "vulnerability"
+    assert agent.get(f"/api/v1/hardship/routing/{cid}").json()["soften"] is True
+    bad = agent.post("/api/v1/hardship/vulnerability", json={"customer_id": cid, "flag": "grumpy"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "flag"

@@ -76,7 +76,10 @@ def test_completed_plan_resolves_the_debt(runtime: Runtime) -> None:
     did = make_debt(runtime, cid, 20_000)
     first = TODAY + timedelta(days=1)
     with runtime.uow() as uow:
-        create_plan(uow, CreatePlan(cid, None, "USD", Frequency.WEEKLY, 2, first, debt_id=did, now=NOW))
+        create_plan(uow, CreatePlan(cid, None, "USD", Frequency.WEEKLY, 2, first, debt_id=did, freeze_interest=True,
+                                    now=NOW))
+    with runtime.uow() as uow:
+        assert paused_debt_ids(uow, first, interest=True) == {did} and paused_debt_ids(uow, first) == set()
     _pay(runtime, 10_000, "cp-1", first, debt_id=did)
     _pay(runtime, 10_000, "cp-2", first + timedelta(days=7), debt_id=did)
     assert debt_status(runtime, did) == "resolved_paid"

@@ -31,6 +31,7 @@ __all__ = [
     "HoldKind",
     "HoldStatus",
     "Routing",
+    "VulnerabilityRecorded",
     "route_for",
 ]
 
@@ -133,6 +134,14 @@ class BreathingSpace:
         event = BreathingSpaceEnded(self.id, self.customer_id, reason, at)
         self.events.append(event)
         return event
+
+
+@dataclass(frozen=True, slots=True)
+class VulnerabilityRecorded:
+    customer_id: int
+    flag: str
+    queue: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)

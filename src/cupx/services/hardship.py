@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from cupx.domain.case import Case, CaseStatus, StatusChange
+from cupx.domain.customer import CustomerFlag
 from cupx.domain.errors import ValidationError
-from cupx.domain.hardship import BreathingSpace, HoldKind, route_for
+from cupx.domain.hardship import BreathingSpace, HoldKind, VulnerabilityRecorded, route_for
 from cupx.services.payment_ports import CaseStore, DebtRow, EventStore, HoldStore, OutboxStore
 from cupx.services.plans import config_of
 from cupx.services.uow import UnitOfWork
@@ -25,6 +26,7 @@ __all__ = [
     "end_expired_holds",
     "forbearance_options",
     "paused_debt_ids",
+    "record_vulnerability",
     "routing",
     "start_hold",
 ]
@@ -116,3 +118,19 @@ def routing(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
     """Where the customer's account is worked: vulnerability flags go to trained agents."""
     r = route_for(uow[CaseStore].customer_flags(customer_id))
     return {"queue": r.queue, "required_skill": r.required_skill, "soften": r.soften}
+
+
+def record_vulnerability(uow: UnitOfWork, customer_id: int, flag: str, actor: str,
+                         now: datetime | None = None) -> dict[str, Any]:
+    """Flag the customer (vulnerable, hardship, ...): the strategy softens and trained agents take the account."""
+    now = now or datetime.now(UTC)
+    try:
+        value = CustomerFlag(flag)
+    except ValueError:
+        raise ValidationError(f"unknown flag {flag!r}", field="flag") from None
+    flags = uow[HoldStore].add_customer_flag(customer_id, str(value))
+    r = route_for(flags)
+    uow[EventStore].record([VulnerabilityRecorded(customer_id, str(value), r.queue, now)], actor=actor, at=now)
+    uow.commit()
+    return {"customer_id": customer_id, "flags": sorted(flags), "queue": r.queue, "required_skill": r.required_skill,
+            "soften": r.soften}

@@ -256,4 +256,9 @@ class HoldStore(abc.ABC):
 
     @abc.abstractmethod
     def paused_debt_ids(self, on: date, *, interest: bool = False) -> set[int]:
-        """Debts under an active hold that pauses contact (or, with `interest`, interest and fees)."""
+        """Debts under an active hold that pauses contact (or, with `interest`, interest and fees,
+        including debts of active plans agreed with an interest freeze)."""
+
+    @abc.abstractmethod
+    def add_customer_flag(self, customer_id: int, flag: str) -> set[str]:
+        """Add a `CustomerFlag` value to the customer; return the flags now held."""

@@ -318,7 +318,7 @@ def _queue_statement(dialect: str, explicit_channel: bool) -> Any:
 
 
 _AGGREGATES = (("Payment", "payment"), ("Promise", "promise"), ("Settlement", "settlement"), ("Plan", "plan"),
-               ("Instalment", "plan"), ("BreathingSpace", "hardship"))
+               ("Instalment", "plan"), ("BreathingSpace", "hardship"), ("Vulnerability", "customer"))
 
 
 def event_row(event: object, actor: str, at: datetime) -> dict[str, Any]:
@@ -326,7 +326,8 @@ def event_row(event: object, actor: str, at: datetime) -> dict[str, Any]:
     name = type(event).__name__
     data = dataclasses.asdict(event)  # type: ignore[call-overload]
     aggregate = next((agg for prefix, agg in _AGGREGATES if name.startswith(prefix)), "arrangement")
-    agg_id = next((v for k, v in data.items() if k.endswith("_id") and k != "customer_id" and v is not None), 0)
+    agg_id = next((v for k, v in data.items() if k.endswith("_id") and k != "customer_id" and v is not None),
+                  data.get("customer_id") or 0)
     payload = {k: v for k, v in data.items() if k != "at"}
     return {"event_type": name, "aggregate": aggregate, "aggregate_id": int(agg_id),
             "customer_id": data.get("customer_id"), "actor": actor[:100], "at": data.get("at") or at,

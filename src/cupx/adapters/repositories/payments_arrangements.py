@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, true, union_all, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, true, union, union_all, update
 
 from cupx.adapters.repositories.registry import implements
-from cupx.adapters.tables.core import debts
+from cupx.adapters.tables.core import customers, debts
 from cupx.adapters.tables.payments import (
     breathing_spaces,
     debt_reagings,
@@ -282,4 +282,18 @@ class SqlHoldStore(HoldStore):
         active = and_(b.status == "active", b.starts_on <= on, b.ends_on >= on, b.kind.in_(kinds))
         q = select(debts.c.id).select_from(debts.join(breathing_spaces, debts.c.customer_id == b.customer_id)).where(
             and_(active, or_(b.debt_id.is_(None), b.debt_id == debts.c.id)))
+        if interest:  # an active plan agreed with an interest and fee freeze also freezes its debts
+            pp = payment_plans.c
+            planned = debts.join(payment_plans, debts.c.customer_id == pp.customer_id)
+            q = union(q, select(debts.c.id).select_from(planned)
+                      .where(and_(pp.status == "active", pp.freeze_interest.is_(True),
+                                  or_(pp.debt_id.is_(None), pp.debt_id == debts.c.id))))
         return {int(r[0]) for r in self.conn.execute(q)}
+
+    def add_customer_flag(self, customer_id: int, flag: str) -> set[str]:
+        current = self.conn.execute(select(customers.c.flags).where(customers.c.id == customer_id)).scalar()
+        if current is None:
+            raise NotFound(f"customer {customer_id} does not exist", field="customer_id")
+        flags = {f for f in current.split(",") if f} | {flag}
+        self.conn.execute(update(customers).where(customers.c.id == customer_id).values(flags=",".join(sorted(flags))))
+        return flags

@@ -13,7 +13,7 @@ from cupx.domain.hardship import HoldKind
 from cupx.domain.plans import Frequency
 from cupx.domain.staff import Permission
 from cupx.entrypoints.api.security import Principal, require
-from cupx.services.hardship import StartHold, forbearance_options, routing, start_hold
+from cupx.services.hardship import StartHold, forbearance_options, record_vulnerability, routing, start_hold
 from cupx.services.payment_ports import PlanRecord, PlanStore, PromiseStore
 from cupx.services.plans import CreatePlan, RecordStatement, create_plan, quote_plans, record_statement
 from cupx.services.promises import CancelPromise, MakePromise, cancel_promise, make_promise
@@ -75,6 +75,11 @@ class NewSettlement(_Body):
     instalment_count: StrictInt = Field(1, ge=1, le=24)
     frequency: Frequency = Frequency.MONTHLY
     segment: str = Field("default", max_length=40)
+
+
+class NewFlag(_Body):
+    customer_id: StrictInt
+    flag: str = Field("vulnerable", max_length=40)
 
 
 class NewHold(_Body):
@@ -219,3 +224,10 @@ def get_routing(customer_id: int, request: Request, _: Principal = READ) -> dict
     """Where the account is worked: vulnerability flags route to trained agents."""
     with request.app.state.runtime.uow() as uow:
         return routing(uow, customer_id)
+
+
+@router.post("/hardship/vulnerability", status_code=201)
+def post_vulnerability(body: NewFlag, request: Request, principal: Principal = WRITE) -> dict[str, Any]:
+    """Record a vulnerability or hardship flag; the account goes to agents trained for it."""
+    with request.app.state.runtime.uow() as uow:
+        return record_vulnerability(uow, body.customer_id, body.flag, _actor(principal))
