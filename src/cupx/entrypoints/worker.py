@@ -14,7 +14,7 @@ The app reads its settings when this module is imported by a worker or a produce
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Celery
@@ -58,13 +58,18 @@ def _dispatcher() -> Dispatcher:
 
 
 @app.task(name="cupx.comms.dispatch_batch")
-def dispatch_batch(batch_size: int | None = None, channels: list[str] | None = None) -> dict[str, int]:
-    """Claim and send one batch; the counts of what happened."""
+def dispatch_batch(batch_size: int | None = None, channels: list[str] | None = None,
+                   now: str | None = None) -> dict[str, int]:
+    """Claim and send one batch; the counts of what happened. `now` (ISO-8601 with offset) replaces the
+    clock, for simulations and tests; by default the worker's clock is used."""
     dispatcher = _dispatcher()
     if batch_size:
         dispatcher.config.batch_size = batch_size
     dispatcher.config.channels = tuple(channels) if channels else None
-    return asdict(dispatcher.run_once())
+    at = datetime.fromisoformat(now) if now else None
+    if at is not None and at.tzinfo is None:
+        raise ValueError("now must carry a UTC offset")
+    return asdict(dispatcher.run_once(at))
 
 
 @app.task(name="cupx.comms.dispatch_due", bind=True)
