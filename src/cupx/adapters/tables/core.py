@@ -161,6 +161,8 @@ ledger_entries = Table(
     Column("source", String(24), nullable=False, server_default="import"),
     Column("memo", String(500), nullable=False, server_default=""),
     Index("ix_ledger_entries_debt_date", "debt_id", "effective_date"),
+    # An entry is reversed at most once: the database refuses a second reversal even under a race.
+    Index("ux_ledger_entries_reverses_id", "reverses_id", unique=True),
 )
 
 contact_events = Table(
