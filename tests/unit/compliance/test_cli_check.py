@@ -33,9 +33,10 @@ def test_expected_pass_and_fail_summary(tmp_path: Path) -> None:
     indented = "\n".join("    " + line for line in CASE.splitlines())
     text = ("cases:\n  - id: A\n" + indented + "\n    expected: {decision: blocked}\n"
             "  - id: B\n" + indented + "\n    expected: {decision: allowed}\n")
-    code, lines, _ = _run(tmp_path, text, "--expected")
+    code, lines, err = _run(tmp_path, text, "--expected")
     assert lines[-1] == "1 passed, 1 failed" and code == 1
-    assert json.loads(lines[0])["id"] == "A"
+    assert [json.loads(line)["id"] for line in lines[:2]] == ["A", "B"]
+    assert "FAIL case 'B'" in err and "decision 'blocked' != 'allowed'" in err
 
 
 def test_shared_examples_pass() -> None:

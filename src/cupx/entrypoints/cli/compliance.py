@@ -2,7 +2,7 @@
 
 check: one JSON object per case per line (id, decision, reason_codes, advisory_flags, computed,
 citations, override_permitted). With --expected, grades cases carrying `expected`, prints
-`N passed, M failed` and exits 1 on any failure. Bad input names the case and field on stderr, exits 2,
+`N passed, M failed` (the reasons of each failure on stderr) and exits 1 on any failure. Bad input names the case and field on stderr, exits 2,
 and the other cases are still evaluated.
 """
 
@@ -48,15 +48,14 @@ def _check(file: Path, expected: bool) -> int:
             typer.echo(f"error [{exc.code}] {_case_name(case, i)}, {exc}", err=True)
             continue
         line: dict[str, Any] = ({"id": case["id"]} if case.get("id") is not None else {}) | decision.to_dict()
+        echo_json(line)
         if expected and isinstance(case.get("expected"), dict):
             problems = grade(case["expected"], decision)
-            line["result"] = "pass" if not problems else "fail"
-            if problems:
-                line["problems"] = problems
+            if problems:  # stdout keeps exactly one decision object per case; the why goes to stderr
+                typer.echo(f"FAIL {_case_name(case, i)}: {'; '.join(problems)}", err=True)
                 failed += 1
             else:
                 passed += 1
-        echo_json(line)
     if expected:
         typer.echo(f"{passed} passed, {failed + bad} failed")
     return 2 if bad else (1 if failed else 0)
