@@ -68,15 +68,17 @@ def ledger_features(inputs: CycleInputs, as_of: date) -> pl.LazyFrame:
 
 
 def _episodes(debts: pl.LazyFrame, ledger: pl.LazyFrame) -> pl.LazyFrame:
-    """The oldest instalment not covered by net paid, per debt (FIFO coverage)."""
+    """The oldest instalment not covered by net paid, per debt (FIFO coverage).
+
+    The schedule is JSON `[["YYYY-MM-DD", minor], ...]` in date order (a Debt invariant), so after one
+    regex split the rows of a debt are contiguous and already sorted: a running sum gives the coverage."""
     sched = debts.select(
         pl.col("id").alias("debt_id"),
-        pl.col("due_schedule").str.extract_all(r"\d{4}-\d{2}-\d{2}").alias("due_on"),
-        pl.col("due_schedule").str.extract_all(r"-?\d+\s*\]").list.eval(
-            pl.element().str.replace(r"\s*\]", "").cast(pl.Int64)).alias("amount"),
-    ).explode("due_on", "amount").drop_nulls("due_on")
-    sched = sched.with_columns(pl.col("due_on").str.to_date()).sort("debt_id", "due_on").with_columns(
-        cum=pl.col("amount").cum_sum().over("debt_id"))
+        pl.col("due_schedule").str.extract_all(r"\d{4}-\d{2}-\d{2}\D+-?\d+").alias("item"),
+    ).explode("item").drop_nulls("item").with_columns(
+        due_on=pl.col("item").str.slice(0, 10).str.to_date("%Y-%m-%d"),
+        amount=pl.col("item").str.extract(r"(-?\d+)$").cast(pl.Int64),
+    ).with_columns(cum=pl.col("amount").cum_sum().over("debt_id"))
     paid = ledger.select("debt_id", "net_paid")
     return (sched.join(paid, on="debt_id", how="left")
             .filter(pl.col("cum") > pl.col("net_paid").fill_null(0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 from cycle_factories import AS_OF, Portfolio
@@ -91,3 +91,12 @@ def test_rule_score_is_documented_formula() -> None:
     f = _features(p)[d]
     assert f["risk_score"] == round(0.85 - 0.006 * 50 + 0.15, 4) and f["risk_band"] == "B"
     assert pl.Series([f["behaviour"]]).to_list() == ["new"]
+
+
+def test_multi_instalment_schedule_ages_from_the_oldest_uncovered_instalment() -> None:
+    p = Portfolio()
+    c = p.customer()
+    d = p.debt(c, dpd=60, amount=300, paid=150)
+    p.rows["debts"][-1]["due_schedule"] = '[["2026-10-01", 100], ["2026-11-01", 100], ["2026-12-01", 100]]'
+    f = _features(p)[d]
+    assert f["dpd"] == (AS_OF - date(2026, 11, 1)).days and f["balance"] == 150
