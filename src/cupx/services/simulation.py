@@ -3,8 +3,10 @@
 The simulator (cupx.sim) drives the real code paths — the cycle, the dispatcher, `post_payment`,
 `make_promise`, `create_plan`, inbound SMS — and only READS through `SimulationStore` to know what
 happened today (which customers were contacted and how, what they owe, which promises and instalments
-fall due). It writes nothing else but its own records: the simulation's progress (`sim_runs`) and the
-post-resolution satisfaction surveys it answers (`surveys`, the CSAT source; see docs/kpis.md).
+fall due). It writes nothing else but its own records: the simulation's progress (`sim_runs`), the
+post-resolution satisfaction surveys it answers (`surveys`, the CSAT source; see docs/kpis.md), and —
+playing the agents, as the desk has no outcome service yet — the outcome of calls made from the call
+tasks the dispatcher created (`record_desk_calls`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import polars as pl
 
 from cupx.services.uow import UnitOfWork
 
-__all__ = ["SimRun", "SimulationStore", "advance_run", "record_surveys", "start_or_resume"]
+__all__ = ["SimRun", "SimulationStore", "advance_run", "record_desk_calls", "record_surveys", "start_or_resume"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,21 @@ class SimulationStore(abc.ABC):
     def mobile_numbers(self, customer_ids: list[int]) -> dict[int, str]: ...  # customer_id -> E.164 (decrypted)
     @abc.abstractmethod
     def add_surveys(self, rows: pl.DataFrame) -> int: ...  # customer_id, resolution, channel, score, answered_at
+    @abc.abstractmethod
+    def open_call_tasks(self, until: datetime) -> pl.DataFrame: ...  # id, customer_id, debt_ids (JSON), due_at
+    @abc.abstractmethod
+    def finish_calls(self, calls: pl.DataFrame, agent: str) -> int: ...
+    # calls: task_id, customer_id, debt_ids, at, outcome, right_party -> call_placed events, tasks done
+
+
+def record_desk_calls(uow: UnitOfWork, calls: pl.DataFrame, agent: str = "sim-agent") -> int:
+    """The agent desk's outcome of calls made from call tasks: one `call_placed` contact event each
+    (outcome, right party) and the task done. The dispatcher guard-checked the task when it made it."""
+    if calls.height and not calls["outcome"].is_in(["answered", "no_answer", "voicemail_message", "busy"]).all():
+        raise ValueError("unknown call outcome")
+    n = uow[SimulationStore].finish_calls(calls, agent)
+    uow.commit()
+    return n
 
 
 def start_or_resume(uow: UnitOfWork, seed: int, accounts: int, start_on: date, now: datetime) -> SimRun:

@@ -74,18 +74,16 @@ class Inbound:
     def __init__(self, rt: Runtime, numbers: dict[int, str]) -> None:
         self.rt, self.numbers = rt, numbers
         self.rows: list[dict[str, Any]] = []
+        self.stops: list[Action] = []
 
     def _collect(self, kind: str, a: Action, channel: str) -> None:
         self.rows.append({"external_id": f"{a.key}:{kind}", "customer_id": a.customer_id, "type": kind,
                           "channel": channel, "at": a.at.strftime("%Y-%m-%dT%H:%M:%S+00:00")})
 
     def handlers(self) -> dict[str, Any]:
-        def opt_out(_uow: Any, a: Action) -> None:
-            if a.channel == "sms" and _opt_out_by_text(self.rt, a, self.numbers):
-                return
-            self._collect("electronic_opt_out", a, "email" if a.channel == "email" else "sms")
-
-        return {"opt_out": opt_out,
+        """Action handlers that only collect: the inbound paths open their own transactions, so they run
+        in `flush`, after the day's payments committed."""
+        return {"opt_out": lambda _uow, a: self.stops.append(a),
                 "dispute": lambda _uow, a: self._collect("dispute", a, "portal"),
                 "complain": lambda _uow, a: self._collect("complaint", a, "portal")}
 
@@ -93,6 +91,10 @@ class Inbound:
         """Import the collected events as the day's contacts file; returns the rows imported."""
         from cupx.services.imports import import_file
 
+        for a in self.stops:
+            if not (a.channel == "sms" and _opt_out_by_text(self.rt, a, self.numbers)):
+                self._collect("electronic_opt_out", a, "email" if a.channel == "email" else "sms")
+        self.stops = []
         if not self.rows:
             return 0
         rows = pl.DataFrame(self.rows).with_columns(

@@ -28,7 +28,14 @@ import numpy as np
 import polars as pl
 
 from cupx.bootstrap import Runtime
-from cupx.services.simulation import SimRun, SimulationStore, advance_run, record_surveys, start_or_resume
+from cupx.services.simulation import (
+    SimRun,
+    SimulationStore,
+    advance_run,
+    record_desk_calls,
+    record_surveys,
+    start_or_resume,
+)
 from cupx.sim import behaviour
 from cupx.sim.hooks import Inbound, dispatch_day, nightly_cycle
 from cupx.sim.personas import Personas, personas
@@ -84,6 +91,27 @@ def _contact_actions(p: Personas, contacts: pl.DataFrame, owed: pl.DataFrame, on
     return actions, outcomes
 
 
+def _desk_calls(rt: Runtime, p: Personas, index: pl.DataFrame, on: date, k: int, seed: int) -> int:
+    """Play the agents: call every open call task due today, at the customer's preferred hour.
+    Answered (the call responsiveness) calls are right-party conversations; the customer's response
+    to them is drawn with the other contacts of the day."""
+    with rt.uow() as uow:
+        tasks = uow[SimulationStore].open_call_tasks(_at(on, 23, 59)).join(index, on="customer_id")
+    if tasks.is_empty():
+        return 0
+    idx = tasks["idx"].to_numpy()
+    u = np.random.default_rng(np.random.SeedSequence([seed, k, 53])).random(idx.size)
+    answered = u < p.responsiveness["call"][idx]
+    missed = np.where(u < 0.75, "no_answer", "voicemail_message")
+    hours = np.clip(p.preferred_hour[idx] + 5, 15, 23)  # after the 15:00 dispatch, in the customer's hours
+    calls = tasks.select(pl.col("id").alias("task_id"), "customer_id", "debt_ids").with_columns(
+        pl.Series("outcome", np.where(answered, "answered", missed)),
+        pl.Series("right_party", answered),
+        pl.Series("at", [_at(on, int(h), 10) for h in hours], dtype=pl.Datetime("us", "UTC")))
+    with rt.uow() as uow:
+        return record_desk_calls(uow, calls)
+
+
 def _due_actions(p: Personas, frame: pl.DataFrame, on: date, k: int, seed: int, what: str) -> list[Action]:
     """Promises or instalments falling due today: kept (paid) with each customer's keep probability."""
     if frame.is_empty():
@@ -124,6 +152,7 @@ def _simulate_day(rt: Runtime, ctx: SimContext, k: int) -> DayResult:
     t1 = time.perf_counter()
     for hour in DISPATCH_HOURS:
         dispatch_day(rt, _at(on, hour), run.seed)
+    result_calls = _desk_calls(rt, p, index, on, k, run.seed)
     t2 = time.perf_counter()
     with rt.uow() as uow:
         store = uow[SimulationStore]
@@ -149,6 +178,7 @@ def _simulate_day(rt: Runtime, ctx: SimContext, k: int) -> DayResult:
     result = apply_actions(rt, actions, inbound.handlers())
     result.done["inbound_events"] += inbound.flush(external_ids, on)
     result.resolved.extend(outcomes)
+    result.done["calls"] += result_calls
     _surveys(rt, p, index, result, on, k, run.seed)
     t3 = time.perf_counter()
     result.seconds.update({"cycle": t1 - t0, "dispatch": t2 - t1, "responses": t3 - t2})

@@ -109,7 +109,7 @@ class SqlKpiSource(KpiSource):
         raw = _frame(self.conn, stmt, {"customer_id": pl.Int64, "reason": pl.Utf8})
         d = cycle_decisions
         stmt = select(d.c.customer_id, d.c.reason_codes).where(
-            and_(d.c.kind == "blocked", d.c.created_at.between(start, end)))
+            and_(d.c.decision == "blocked", d.c.created_at.between(start, end)))
         raw = pl.concat([raw, _frame(self.conn, stmt, {"customer_id": pl.Int64, "reason": pl.Utf8})])
         codes = raw.with_columns(pl.col("reason").str.replace(r"^guard:\s*", "").str.split(",")).explode("reason")
         return codes.with_columns(pl.col("reason").str.strip_chars()).filter(

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, select, update
 
 from cupx.adapters.bulk import bulk_insert
 from cupx.adapters.repositories.registry import implements
+from cupx.adapters.tables.comms import call_tasks
 from cupx.adapters.tables.core import contact_events, customer_phones, customers, debts, ledger_entries
 from cupx.adapters.tables.payments import payment_plans, plan_instalments, promises
 from cupx.adapters.tables.sim import sim_runs, surveys
@@ -53,7 +54,8 @@ class SqlSimulationStore(SimulationStore):
         c = contact_events
         rank = case({"call_placed": 4, "letter_sent": 3, "email_sent": 2, "text_sent": 1}, value=c.c.type, else_=0)
         stmt = select(c.c.customer_id, func.max(rank)).where(
-            and_(c.c.at >= start, c.c.at < end, c.c.type.in_(list(_OUTBOUND)))).group_by(c.c.customer_id)
+            and_(c.c.at >= start, c.c.at < end, c.c.type.in_(list(_OUTBOUND)),
+                 (c.c.type != "call_placed") | c.c.right_party)).group_by(c.c.customer_id)
         raw = _frame(self.conn, stmt, {"customer_id": pl.Int64, "rank": pl.Int64})
         names = {4: "call", 3: "letter", 2: "email", 1: "sms"}
         return raw.select("customer_id", pl.col("rank").replace_strict(names, return_dtype=pl.Utf8).alias("channel"))
@@ -99,3 +101,24 @@ class SqlSimulationStore(SimulationStore):
 
     def add_surveys(self, rows: pl.DataFrame) -> int:
         return bulk_insert(self.conn, surveys, rows)
+
+    def open_call_tasks(self, until: datetime) -> pl.DataFrame:
+        t = call_tasks
+        stmt = select(t.c.id, t.c.customer_id, t.c.debt_ids, t.c.due_at).where(
+            and_(t.c.status == "open", t.c.kind == "call", t.c.due_at <= until)).order_by(t.c.due_at, t.c.id)
+        return _frame(self.conn, stmt, {"id": pl.Int64, "customer_id": pl.Int64, "debt_ids": pl.Utf8,
+                                        "due_at": pl.Datetime("us", "UTC")})
+
+    def finish_calls(self, calls: pl.DataFrame, agent: str) -> int:
+        if calls.is_empty():
+            return 0
+        events = calls.select(
+            "customer_id", pl.col("debt_ids").str.json_decode(pl.List(pl.Int64)).list.first().alias("debt_id"),
+            "debt_ids", pl.lit("call_placed").alias("type"), pl.lit("call").alias("channel"), "at", "outcome",
+            "right_party", pl.concat_str([pl.lit('{"task_id": '), pl.col("task_id").cast(pl.Utf8),
+                                        pl.lit(f', "agent": "{agent}"}}')]).alias("payload"))
+        bulk_insert(self.conn, contact_events, events)
+        self.conn.execute(update(call_tasks).where(call_tasks.c.id == bindparam("tid")).values(
+            status="done", outcome=bindparam("oc"), completed_at=bindparam("at_"), assigned_to=agent),
+            [{"tid": r[0], "oc": r[1], "at_": r[2]} for r in calls.select("task_id", "outcome", "at").iter_rows()])
+        return calls.height
