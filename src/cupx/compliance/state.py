@@ -21,8 +21,8 @@ from cupx.compliance.profiles import JurisdictionProfile
 from cupx.compliance.timezones import (
     area_code_states,
     nanp_area_code,
+    zones_for_address,
     zones_for_phone,
-    zones_for_postal_code,
     zones_for_stated,
 )
 
@@ -220,7 +220,7 @@ def _zones(ctx: Context, on: date) -> tuple[str, ...]:
         if ev.tz:
             found.add(ev.tz)
         elif ev.kind == "postal_address":
-            found.update(zones_for_postal_code(ev.value))
+            found.update(zones_for_address(ev.value))
         elif ev.kind == "phone_area_code":
             found.update(zones_for_phone(ev.value))
         else:
@@ -230,7 +230,7 @@ def _zones(ctx: Context, on: date) -> tuple[str, ...]:
             found.update(zones_for_phone(ph.number))
     for ad in ctx.addresses:
         if ad.value and ad.value not in seen_values:
-            found.update(zones_for_postal_code(ad.value))
+            found.update(zones_for_address(ad.value))
     return tuple(sorted(found))
 
 

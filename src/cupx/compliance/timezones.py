@@ -30,7 +30,9 @@ __all__ = [
     "area_code_states",
     "nanp_area_code",
     "candidate_zones",
+    "zones_for_address",
     "zones_for_phone",
+    "zones_for_place",
     "zones_for_postal_code",
     "zones_for_stated",
     "is_valid_zone",
@@ -127,13 +129,53 @@ def _zones_for_number(number: str) -> tuple[str, ...]:
     return tuple(sorted(z for z in zones if is_valid_zone(z)))
 
 
+_CITY_STATE = re.compile(r"^\s*(?:(.*?),\s*)?([A-Za-z]{2})\s*$")
+
+
+@functools.cache
+def _place_index() -> tuple[dict[tuple[str, str], frozenset[str]], dict[str, frozenset[str]]]:
+    """(city, state) -> zones and state -> zones from the zipcodes table (built once, on first need)."""
+    import zipcodes
+
+    cities: dict[tuple[str, str], set[str]] = {}
+    states: dict[str, set[str]] = {}
+    for z in zipcodes.list_all():  # type: ignore[no-untyped-call]
+        zone_name = z.get("timezone")
+        if not zone_name or not is_valid_zone(zone_name):
+            continue
+        cities.setdefault((str(z["city"]).upper(), z["state"]), set()).add(zone_name)
+        states.setdefault(z["state"], set()).add(zone_name)
+    return ({k: frozenset(v) for k, v in cities.items()}, {k: frozenset(v) for k, v in states.items()})
+
+
+@functools.cache
+def zones_for_place(value: str) -> tuple[str, ...]:
+    """'Denver, CO' -> the zones of that city's ZIPs; 'CO' -> every zone of the state; else ()."""
+    match = _CITY_STATE.match(value)
+    if not match:
+        return ()
+    city, state = (match.group(1) or "").strip().upper(), match.group(2).upper()
+    cities, states = _place_index()
+    return tuple(sorted(cities.get((city, state)) or states.get(state) or ()))
+
+
+@functools.cache
+def zones_for_address(value: str) -> tuple[str, ...]:
+    """A postal address: its ZIP/postcode, else its trailing 'City, ST'."""
+    found = zones_for_postal_code(value)
+    if found:
+        return found
+    parts = [p.strip() for p in value.split(",")]
+    return zones_for_place(", ".join(parts[-2:])) if len(parts) >= 2 else zones_for_place(value)
+
+
 @functools.cache
 def zones_for_stated(value: str) -> tuple[str, ...]:
-    """A stated location: an IANA zone name, else a postal code."""
+    """A stated location: an IANA zone name, else a postal code, else 'City, ST' or a state code."""
     value = value.strip()
     if is_valid_zone(value) and "/" in value:
         return (value,)
-    return zones_for_postal_code(value)
+    return zones_for_postal_code(value) or zones_for_place(value)
 
 
 def candidate_zones(

@@ -41,3 +41,11 @@ def test_override_table_zones_are_valid() -> None:
     for zones in area_code_overrides().values():
         for zone in zones:
             ZoneInfo(zone)
+
+
+def test_city_state_and_state_code_locations() -> None:
+    from cupx.compliance.timezones import zones_for_address, zones_for_stated
+
+    assert zones_for_stated("Denver, CO") == ("America/Denver",)
+    assert zones_for_stated("FL") == ("America/Chicago", "America/New_York")
+    assert zones_for_address("233 S Wacker Dr, Chicago, IL") == ("America/Chicago",)
