@@ -23,6 +23,7 @@ from cupx.adapters.tables.core import (
     ledger_entries,
 )
 from cupx.bootstrap import Runtime
+from cupx.compliance.timezones import candidate_zones
 from cupx.domain.errors import ValidationError
 from cupx.services.imports import ImportRepository, import_file
 
@@ -251,6 +252,8 @@ def test_jsonl_customers_with_nested_contact_points(runtime: Runtime, tmp_path: 
         emails = conn.execute(select(customer_emails)).all()
     zones = row.tz_candidates.split(",")
     assert {"America/Chicago", "America/New_York", "America/Denver"} <= set(zones) and zones == sorted(zones)
+    assert tuple(zones) == candidate_zones(postal_codes=["01742"], phone_numbers=["+18505550100", "+13125550199"],
+                                           stated=["America/Denver"])
     assert row.flags == "hardship" and row.stated_tz == "America/Denver"
     assert [(p.area_code, p.type, p.tcpa_consent) for p in phones] == [("312", "work", False),
                                                                         ("850", "mobile", True)]

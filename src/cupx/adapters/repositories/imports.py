@@ -44,9 +44,9 @@ class SqlImportRepository(ImportRepository):
 
     def lookup(self, table: str, key: str, values: Sequence[Any], columns: Sequence[str]) -> pl.DataFrame:
         schema = polars_schema(table, columns)
-        distinct = list(dict.fromkeys(v for v in values if v is not None))
-        if not distinct or self._is_empty(table):
+        if len(values) == 0 or self._is_empty(table):  # a fresh table: nothing to look up
             return pl.DataFrame(schema=schema)
+        distinct = list(dict.fromkeys(v for v in values if v is not None))
         tbl = metadata.tables[table]
         chunk = _CHUNK
         if self.connection.dialect.name == "postgresql":
@@ -59,7 +59,7 @@ class SqlImportRepository(ImportRepository):
         rows: list[Any] = []
         for start in range(0, len(distinct), chunk):
             rows.extend(self.connection.execute(stmt, {"keys": distinct[start:start + chunk]}).all())
-        return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+        return pl.DataFrame(rows, schema=schema, orient="row")
 
     def allocate_ids(self, table: str, n: int) -> int:
         return allocate_ids(self.connection, table, n)

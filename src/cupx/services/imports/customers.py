@@ -5,8 +5,8 @@ Invariants:
   written only encrypted (`cipher.encrypt`), with keyed hashes for phone and email look-ups. The
   `row_hash` is a keyed hash too, so it reveals nothing about the row without the key.
 - `tz_candidates` holds every zone of every ZIP, phone area code and stated zone (contract C1,
-  `candidate_zones`, which is a union over its inputs; results are memoised per ZIP and per NANP
-  NPA-NXX prefix, the longest prefix phonenumbers' zone data uses for +1).
+  `candidate_zones`, which is a union over its inputs: it is asked once per distinct ZIP, stated zone
+  and NANP NPA-NXX prefix, the longest prefix phonenumbers' zone data uses for +1).
 - Re-importing an identical row changes nothing. A changed row updates the customer, replaces its
   addresses and adds new phones and emails; phones and emails already on file keep their state
   (consent, opt-out, wrong-number), which the platform itself maintains.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Protocol
 
 import polars as pl
@@ -104,36 +103,32 @@ def _row_hashes(good: pl.DataFrame, phones: pl.DataFrame, emails: pl.DataFrame, 
                      dtype=pl.String)
 
 
-@lru_cache(maxsize=100_000)
-def _zones_of_zip(code: str) -> frozenset[str]:
-    return frozenset(candidate_zones(postal_codes=[code]))
+def _zone_pairs(frame: pl.DataFrame, key: pl.Expr, value: str,
+                zones_of: Callable[[str], tuple[str, ...]]) -> pl.DataFrame:
+    """(row, zone) pairs: `zones_of` is called once per distinct key (on one representative value)."""
+    keyed = frame.select("row", key.alias("key"), pl.col(value).alias("value")).drop_nulls("value")
+    reps = keyed.unique("key", keep="first", maintain_order=True)
+    zones = pl.DataFrame({"key": reps["key"], "zone": [list(zones_of(v)) for v in reps["value"]]},
+                         schema={"key": pl.String, "zone": pl.List(pl.String)})
+    return keyed.join(zones, on="key").explode("zone").select("row", "zone")
 
 
-_PHONE_ZONES: dict[str, frozenset[str]] = {}
+def _tz_candidates(todo: pl.DataFrame, phones: pl.DataFrame, addresses: pl.DataFrame) -> pl.Series:
+    """Comma-joined sorted zones per row of `todo`: the union over its ZIPs, phones and stated zone.
 
-
-def _zones_of_phone(number: str) -> frozenset[str]:
-    key = number[:8] if number.startswith("+1") else number
-    if key not in _PHONE_ZONES:
-        _PHONE_ZONES[key] = frozenset(candidate_zones(phone_numbers=[number]))
-    return _PHONE_ZONES[key]
-
-
-def _tz_candidates(rows: list[int], stated: list[str | None], phones: pl.DataFrame,
-                   addresses: pl.DataFrame) -> list[str]:
-    by_row_phones: dict[int, list[str]] = dict(phones.group_by("row").agg("number").iter_rows())  # type: ignore[arg-type]
-    by_row_zips: dict[int, list[str]] = dict(addresses.group_by("row").agg("postal_code").iter_rows())  # type: ignore[arg-type]
-    out = []
-    for row, zone in zip(rows, stated, strict=True):
-        zones: set[str] = set()
-        for code in by_row_zips.get(row, ()):
-            zones |= _zones_of_zip(code)
-        for number in by_row_phones.get(row, ()):
-            zones |= _zones_of_phone(number)
-        if zone:
-            zones.update(candidate_zones(stated=[zone]))
-        out.append(",".join(sorted(zones)))
-    return out
+    `candidate_zones` is a union over its inputs (contract C1), so each distinct input is asked once:
+    ZIPs and stated zones as they are, +1 numbers per NPA-NXX (the longest prefix phonenumbers' zone
+    data uses for +1), other numbers one by one.
+    """
+    number = pl.col("number")
+    pairs = pl.concat([
+        _zone_pairs(phones, pl.when(number.str.starts_with("+1")).then(number.str.slice(0, 8)).otherwise(number),
+                    "number", lambda n: candidate_zones(phone_numbers=[n])),
+        _zone_pairs(addresses, pl.col("postal_code"), "postal_code", lambda z: candidate_zones(postal_codes=[z])),
+        _zone_pairs(todo, pl.col("stated_time_zone"), "stated_time_zone", lambda z: candidate_zones(stated=[z])),
+    ])
+    joined = pairs.drop_nulls("zone").unique().group_by("row").agg(pl.col("zone").sort().str.join(","))
+    return todo.select("row").join(joined, on="row", how="left", maintain_order="left")["zone"].fill_null("")
 
 
 def import_customers(df: pl.DataFrame, repo: ImportRepository, cipher: Cipher, now: datetime,
@@ -184,11 +179,11 @@ def _customer_rows(todo: pl.DataFrame, phones: pl.DataFrame, addresses: pl.DataF
     enc = cipher.encrypt
     names = [enc(n) for n in todo["full_name"]]
     dobs = [None if d is None else enc(d.isoformat()) for d in todo["date_of_birth"]]
-    zones = _tz_candidates(todo["row"].to_list(), todo["stated_time_zone"].to_list(), phones, addresses)
+    zones = _tz_candidates(todo, phones, addresses)
     return todo.select(
         "id", "external_id",
         pl.Series("name_enc", names, dtype=pl.Binary), pl.Series("dob_enc", dobs, dtype=pl.Binary),
-        "preferred_language", "flags", pl.Series("tz_candidates", zones, dtype=pl.String),
+        "preferred_language", "flags", zones.alias("tz_candidates"),
         pl.col("stated_time_zone").alias("stated_tz"), "customer_since", "row_hash",
         pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"),
     )
