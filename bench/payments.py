@@ -185,12 +185,17 @@ def main() -> None:
         paid: dict[int, int] = {}
         port = _free_port()
         server = _start_server(url, port, args.workers)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), os.times()
         latencies, failed = _post_all(port, token, plan, args.clients)
         elapsed = time.perf_counter() - t0
         server.terminate()
         server.wait(30)
         server = None
+        cpu1 = os.times()  # the server and its reaped workers count as our children once it exits
+        server_cpu = (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system)
+        client_cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+        print(f"CPU per payment: server {server_cpu / len(plan) * 1000:.2f} ms, "
+              f"client {client_cpu / len(plan) * 1000:.2f} ms", file=sys.stderr)
         skipped = set(failed)
         for i, (customer_id, amount) in enumerate(plan):
             if i not in skipped:
