@@ -90,12 +90,16 @@ def evaluate_batch(
     per_debt = action_debts(acts)
     zoned = action_zones(acts)
     regf = pl.col("regf")
+    # One join for the event-driven rules (their event types are rare next to calls); each rule then
+    # restricts itself to its own actions.
+    other_types = tuple(dict.fromkeys(DEBT_RULE_TYPES + MEDIUM_TYPES + TCPA_TYPES))
+    other = known_events(ev, acts, other_types, regf | _TCPA_MASK)
     parts = [
         time_codes(zoned),
         frequency_codes(per_debt, zoned, known_events(ev, acts, FREQUENCY_TYPES, regf & _CALL)),
-        _debt_rule_codes(per_debt, known_events(ev, acts, DEBT_RULE_TYPES, regf), zoned),
-        _medium_codes(acts, known_events(ev, acts, MEDIUM_TYPES, regf)),
-        _tcpa_codes(acts, known_events(ev, acts, TCPA_TYPES, _TCPA_MASK)) if prof.tcpa else None,
+        _debt_rule_codes(per_debt, other, zoned),
+        _medium_codes(acts, other),
+        _tcpa_codes(acts, other) if prof.tcpa else None,
     ]
     mask = _code_mask(acts.height, [p for p in parts if p is not None and p.height])
     out = acts.select("_ord", "action_id").with_columns(pl.Series("_mask", mask))

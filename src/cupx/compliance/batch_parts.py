@@ -122,21 +122,28 @@ def frequency_codes(per_debt: pl.DataFrame, zoned: pl.DataFrame, evs: pl.DataFra
         zoned.select("_ord", "zone", "at", "ldate"), on="_ord")
     if calls.height == 0:
         return empty_codes()
+    # Only the last 15 days can matter: the 7-day window plus a consent period that started before it.
+    recent = pl.col("at") >= pl.col("a_at") - pl.duration(days=15)
     rel = evs.filter(pl.col("type").is_in(["call_placed", "telephone_conversation", "call_consent",
-                                           "call_consent_revoked"]))
-    rel = rel.join(calls.select("_ord").unique(), on="_ord", how="semi")
+                                           "call_consent_revoked"]) & recent)
     ze = _zoned_events(rel, zoned)
     windows = _consent_windows(ze, calls)
-    in_consent = calls.join(windows, on=["_ord", "debt", "zone"]).filter(
-        (pl.col("start") <= pl.col("at")) & (pl.col("at") < pl.col("end"))).select("_ord", "debt", "zone").unique()
-    calls = calls.join(in_consent, on=["_ord", "debt", "zone"], how="anti")
-    wrong = evs.filter(pl.col("type") == "wrong_number_learned").select("_ord", "target").unique()
+    in_window = (pl.col("start") <= pl.col("at")) & (pl.col("at") < pl.col("end"))
+    if windows.height:
+        in_consent = calls.join(windows, on=["_ord", "debt", "zone"]).filter(in_window).select(
+            "_ord", "debt", "zone").unique()
+        calls = calls.join(in_consent, on=["_ord", "debt", "zone"], how="anti")
     placed = ze.filter((pl.col("type") == "call_placed") & ~pl.col("outcome").fill_null("").is_in(
-        ["busy", "not_in_service"])).join(wrong, on=["_ord", "target"], how="anti").with_row_index("_e")
-    placed = placed.select("_e", "_ord", "zone", pl.col("debt_id").alias("debt"), "at", "e_date")
-    excluded = placed.join(windows, on=["_ord", "debt", "zone"]).filter(
-        (pl.col("start") <= pl.col("at")) & (pl.col("at") < pl.col("end"))).select("_e").unique()
-    placed = placed.join(excluded, on="_e", how="anti").drop("at")
+        ["busy", "not_in_service"]))
+    wrong = evs.filter(pl.col("type") == "wrong_number_learned").select("_ord", "target").unique()
+    if wrong.height:
+        placed = placed.join(wrong, on=["_ord", "target"], how="anti")
+    placed = placed.select("_ord", "zone", pl.col("debt_id").alias("debt"), "at", "e_date")
+    if windows.height:
+        placed = placed.with_row_index("_e")
+        excluded = placed.join(windows, on=["_ord", "debt", "zone"]).filter(in_window).select("_e").unique()
+        placed = placed.join(excluded, on="_e", how="anti").drop("_e")
+    placed = placed.drop("at")
     window = (pl.col("e_date") >= pl.col("ldate") - pl.duration(days=6)) & (pl.col("e_date") <= pl.col("ldate"))
     counts = calls.join(placed, on=["_ord", "debt", "zone"]).filter(window).group_by(
         ["_ord", "debt", "zone"]).len()
