@@ -148,3 +148,17 @@ def test_registry_keeps_versions_by_hash(runtime: Runtime) -> None:
     assert a.sha256 == b.sha256 and len(list_strategies(runtime.uow)) == 1
     with pytest.raises(Conflict):
         add_strategy(runtime.uow, path.read_text() + "\n# changed\n", str(path), NOW)
+
+
+def test_inputs_load_the_same_values_on_every_database(runtime: Runtime) -> None:
+    _setup(runtime, n=80)
+    with runtime.uow() as uow:
+        inputs, _ = load_and_score(uow, AS_OF)
+    events = inputs.frames["contact_events"]
+    assert events.height == 240 and events["at"].null_count() == 0
+    assert events["at"].max() < datetime(2026, 12, 1, tzinfo=UTC) and events["right_party"].sum() > 0
+    debts = inputs.frames["debts"]
+    assert debts.height == 80 and inputs.frames["ledger_entries"]["effective_date"].null_count() == 0
+    out = decide(inputs, [compile_strategy(parse_strategy((STRATEGIES / "consumer_card.yaml").read_text()).strategy)],
+                 AS_OF, keep_features=True)
+    assert out.features is not None and out.features["attempts_sms_30d"].sum() > 0

@@ -39,9 +39,11 @@ def coerce(df: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
         elif isinstance(dtype, pl.Datetime):
             if src.is_integer():
                 exprs.append(col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
-            else:
-                exprs.append(col.cast(pl.String).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False)
-                             .dt.replace_time_zone("UTC"))
+            else:  # epoch microseconds as CSV text (PostgreSQL) or SQLAlchemy's naive-UTC text (SQLite)
+                text = col.cast(pl.String)
+                exprs.append(pl.coalesce(text.cast(pl.Int64, strict=False).cast(pl.Datetime("us")),
+                                         text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False))
+                             .dt.replace_time_zone("UTC").alias(name))
         elif dtype == pl.Date():
             exprs.append(col.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
         elif dtype == pl.Boolean():
