@@ -24,7 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -233,8 +233,11 @@ class Dispatcher:
         events = b.events.get(row.customer_id, [])
         locale = locale_for(template.language, jurisdiction)
         unsubscribe = self._unsubscribe(row, target)
-        data = template_data(cp, debts, self.config.brand, today=_local_today(cp, now), locale=locale,
-                             unsubscribe_url=unsubscribe, with_validation=template.purpose == "validation_notice")
+        validation = template.purpose == "validation_notice"
+        today = _local_today(cp, now)
+        end = self._validation_end(today, row.channel) if validation else None
+        data = template_data(cp, debts, self.config.brand, today=today, locale=locale, unsubscribe_url=unsubscribe,
+                             with_validation=validation, validation_end=end)
         kind = "initial" if is_initial_communication(events) else "subsequent"
         try:
             rendered = render(template, data, jurisdiction=jurisdiction, disclosure_kind=kind, locale=locale)
@@ -245,8 +248,22 @@ class Dispatcher:
         verdict = self._ask_guard(row, cp, debts, events, target, rendered.content, now)
         if verdict is not None:
             return verdict
-        return Prepared(row, self._message(row, cp, target, rendered, template, unsubscribe, now),
-                         self._event(row, target, template, rendered.content))
+        event = self._event(row, target, template, rendered.content)
+        if end is not None:  # the guard's R-12/R-13 clocks start from this record
+            event["validation"] = {"provided_on": today.isoformat(), "stated_end_date": end.isoformat(),
+                                   "medium": "mail" if row.channel == "letter" else "electronic"}
+        return Prepared(row, self._message(row, cp, target, rendered, template, unsubscribe, now), event)
+
+    def _validation_end(self, provided_on: date, channel: str) -> date | None:
+        """The validation-period end the guard computes (R-12), or None to fall back to a later date."""
+        action = {"type": "compute_validation_period", "provided_on": provided_on.isoformat(),
+                  "medium": "mail" if channel == "letter" else "electronic"}
+        try:
+            end = self.guard.evaluate({"collector_role": "fdcpa_debt_collector"}, [], action).computed[
+                "validation_period_end"]
+            return date.fromisoformat(str(end))
+        except Exception:  # a later end date is always lawful: template_data falls back to one
+            return None
 
     def _ask_guard(self, row: OutboxRow, cp: ContactPoints, debts: Sequence[DebtFacts],
                    events: Sequence[Mapping[str, Any]], target: Mapping[str, Any], content: Mapping[str, Any],
@@ -309,7 +326,7 @@ class Dispatcher:
         headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} \
             if unsubscribe else {}
         meta = {"outbox_id": row.id, "customer_id": row.customer_id, "template_id": template.template_id,
-                "template_version": template.version, "batch_date": now.date().isoformat()}
+                "template_version": template.version, "batch_date": now.date().isoformat(), "point_id": target["id"]}
         return OutgoingMessage(self._key(row), row.channel, to=to, body=rendered.body, subject=rendered.subject,
                                headers=headers, meta=meta)
 
@@ -335,6 +352,8 @@ class Dispatcher:
             if sender is None:
                 outcomes += [self._failure(p.row, SendError(f"no sender for channel {channel}"), now) for p in group]
                 continue
+            group, stopped = self._still_reachable(group, now)
+            outcomes += stopped
             results = self._send_limited(sender, channel, [p.message for p in group])
             for p, res in zip(group, results, strict=True):
                 if isinstance(res, SendError):
@@ -342,6 +361,23 @@ class Dispatcher:
                 else:
                     outcomes.append(Outcome(p.row, S.SENT, provider_id=res, contact_event=p.event))
         return outcomes
+
+    def _still_reachable(self, group: list[Prepared], now: datetime) -> tuple[list[Prepared], list[Outcome]]:
+        """Re-read opt-outs just before sending: a STOP or unsubscribe committed after this batch was
+        loaded must still win (C6). Replies to an opt-out (the one confirmation) are exempt."""
+        points = {(p.row.channel, int(p.message.meta["point_id"])) for p in group
+                  if p.row.channel in ("sms", "email") and "to_phone_id" not in p.row.payload}
+        if not points:
+            return group, []
+        with self.uow_factory() as uow:
+            gone = uow[OutboxRepository].unreachable(sorted(points))
+        if not gone:
+            return group, []
+        keep = [p for p in group if (p.row.channel, p.message.meta.get("point_id")) not in gone
+                or "to_phone_id" in p.row.payload]
+        stopped = [Outcome(p.row, S.BLOCKED, error="REGF_PROHIBITED_MEDIUM: opted out before sending")
+                   for p in group if p not in keep]
+        return keep, stopped
 
     def _send_limited(self, sender: ChannelSender, channel: str,
                       messages: Sequence[OutgoingMessage]) -> list[str | SendError]:

@@ -172,6 +172,10 @@ class OutboxRepository(abc.ABC):
         """Record outcomes of rows this worker still holds; return how many were recorded."""
 
     @abc.abstractmethod
+    def unreachable(self, points: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Of ("sms", phone_id) / ("email", email_id) points, those now opted out, bounced or wrong."""
+
+    @abc.abstractmethod
     def enqueue(self, rows: Sequence[dict[str, Any]]) -> int:
         """Insert outbox rows (message_key unique: an existing key is skipped); return how many were new."""
 

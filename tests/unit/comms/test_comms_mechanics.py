@@ -50,7 +50,7 @@ def test_twilio_documented_example() -> None:
 
 
 @given(attempt=st.integers(1, 30), rand=st.floats(0, 1))
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 def test_backoff_is_bounded_and_grows(attempt: int, rand: float) -> None:
     delay = backoff_delay(attempt, base_s=30, cap_s=3600, rand=rand)
     assert timedelta(seconds=1) <= delay <= timedelta(seconds=3600)
@@ -76,7 +76,7 @@ def test_outbox_status_moves() -> None:
 
 @given(minor=st.integers(0, 10**13), currency=st.sampled_from(["USD", "GBP", "EUR", "JPY", "BHD", "MXN"]),
        locale=st.sampled_from(["en_US", "es_US", "en_GB", "es", "de_DE", "fr_FR", "en_IN"]))
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 def test_fast_money_formatting_equals_babel(minor: int, currency: str, locale: str) -> None:
     money = Money(minor, currency)
     assert format_money(money, locale) == str(format_currency(money.to_decimal(), currency, locale=locale))

@@ -35,6 +35,7 @@ class FakeOutbox(OutboxRepository):
         self.rows = {r.id: r for r in rows}
         self.status = {r.id: "pending" for r in rows}
         self.outcomes: dict[int, Outcome] = {}
+        self.gone: set[tuple[str, int]] = set()
 
     def claim(self, *, worker: str, now: datetime, lease: timedelta, limit: int,
               channels: Sequence[str] | None = None) -> list[OutboxRow]:
@@ -66,6 +67,9 @@ class FakeOutbox(OutboxRepository):
             if o.scheduled_at is not None:
                 o.row.scheduled_at = o.scheduled_at
         return len(outcomes)
+
+    def unreachable(self, points: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        return self.gone & set(points)
 
     def enqueue(self, rows: Sequence[dict[str, Any]]) -> int:
         return 0
@@ -198,3 +202,14 @@ def test_template_data_has_the_shape_templates_are_checked_against() -> None:
     sample = sample_data()
     assert set(data) == set(sample)
     assert set(data["debt"]) == set(sample["debt"]) and set(data["validation"]) == set(sample["validation"])
+
+
+def test_an_opt_out_committed_after_loading_still_stops_the_send() -> None:
+    row = OutboxRow(1, "k", 7, [70], "sms", "reminder", "en", NOW, 0, "")
+    outbox = FakeOutbox([row])
+    outbox.gone = {("sms", 1)}
+    sms = FakeSms()
+    d = Dispatcher(lambda: FakeUow(outbox), {"sms": sms}, FakeGuard(Decision("allowed")), clock=lambda: NOW)
+    d._defaults_loaded = True
+    assert d.run_once().blocked == 1 and sms.sent == []
+    assert outbox.outcomes[1].error.startswith("REGF_PROHIBITED_MEDIUM")

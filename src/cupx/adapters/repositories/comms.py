@@ -201,6 +201,7 @@ class SqlOutboxRepository(OutboxRepository):
               "b_sched": o.scheduled_at or o.row.scheduled_at,
               "b_claimed": None if o.status == OutboxStatus.PENDING else o.row.claimed_by} for o in mine])
         events = [self._event_row(o, now) for o in mine if o.contact_event is not None]
+        events += [self._validation_row(o, now) for o in mine if o.contact_event and o.contact_event.get("validation")]
         insert_ignoring_duplicates(self.conn, contact_events, events)
         tasks = [self._task_row(o, now) for o in mine if o.call_task is not None]
         insert_ignoring_duplicates(self.conn, call_tasks, tasks)
@@ -215,12 +216,34 @@ class SqlOutboxRepository(OutboxRepository):
                 "right_party": False, "payload": json.dumps(ev.get("payload", {}), default=str)}
 
     @staticmethod
+    def _validation_row(o: Outcome, now: datetime) -> dict[str, Any]:
+        """The `validation_notice` event (RULES.md 6.2) that starts the validation-period clocks."""
+        v = (o.contact_event or {})["validation"]
+        return {"external_id": f"outbox:{o.row.id}:validation", "customer_id": o.row.customer_id,
+                "debt_id": o.row.debt_ids[0] if o.row.debt_ids else None, "debt_ids": json.dumps(o.row.debt_ids),
+                "type": "validation_notice", "channel": o.row.channel, "at": now, "outcome": None,
+                "right_party": False, "payload": json.dumps(v)}
+
+    @staticmethod
     def _task_row(o: Outcome, now: datetime) -> dict[str, Any]:
         t = o.call_task or {}
         return {"outbox_id": o.row.id, "customer_id": o.row.customer_id, "debt_ids": json.dumps(o.row.debt_ids),
                 "kind": t.get("kind", "call"), "status": "open", "script": t.get("script", ""),
                 "template_id": t.get("template_id"), "template_version": t.get("template_version"),
                 "due_at": t.get("due_at") or now, "created_at": now}
+
+    def unreachable(self, points: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        phones = [i for kind, i in points if kind == "sms"]
+        emails = [i for kind, i in points if kind == "email"]
+        out: set[tuple[str, int]] = set()
+        p, e = customer_phones, customer_emails
+        if phones:
+            q = select(p.c.id).where(p.c.id.in_(phones), or_(p.c.opted_out.is_(True), p.c.wrong_number.is_(True)))
+            out |= {("sms", r.id) for r in self.conn.execute(q)}
+        if emails:
+            q = select(e.c.id).where(e.c.id.in_(emails), or_(e.c.opted_out.is_(True), e.c.bounced.is_(True)))
+            out |= {("email", r.id) for r in self.conn.execute(q)}
+        return out
 
     def enqueue(self, rows: Sequence[dict[str, Any]]) -> int:
         full = [{"debt_ids": "[]", "language": "en", "status": OutboxStatus.PENDING, "attempts": 0, "payload": "{}",
