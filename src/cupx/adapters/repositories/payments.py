@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
+from cupx.adapters.bulk import bulk_insert
 from cupx.adapters.repositories.registry import implements
 from cupx.adapters.tables.core import (
     case_status_changes,
@@ -343,6 +344,8 @@ class SqlEventStore(EventStore):
         self.record_rows([event_row(e, actor, at) for e in events])
 
     def record_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
+        if len(rows) > 1_000:  # the nightly runs: COPY on PostgreSQL
+            bulk_insert(self.conn, arrangement_events, [dict(r) for r in rows])
+        elif rows:
             self.conn.execute(insert(arrangement_events), [dict(r) for r in rows])
 
