@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from payments_factories import NOW, count, debt_status, ledger_total, make_customer, make_debt
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from cupx.adapters.tables.core import ledger_entries
 from cupx.adapters.tables.payments import arrangement_events, debt_reagings, promises
@@ -147,3 +147,15 @@ def test_breathing_space_holds_pauses_and_ends(runtime: Runtime) -> None:
     with runtime.uow() as uow:
         assert end_expired_holds(uow, TODAY + timedelta(days=60), now=NOW) == {"ended": 1}
     assert debt_status(runtime, did) == "delinquent"
+
+
+def test_many_promises_resolve_in_one_batch(runtime: Runtime) -> None:
+    cid = make_customer(runtime)
+    make_debt(runtime, cid, 10_000)
+    with runtime.engine.begin() as conn:
+        conn.execute(insert(promises), [{"customer_id": cid, "amount_minor": 100, "currency": "USD",
+                                         "promised_on": TODAY, "created_at": NOW} for _ in range(1_200)])
+    with runtime.uow() as uow:
+        assert resolve_promises(uow, TODAY + timedelta(days=10), now=NOW)["broken"] == 1_200
+    assert count(runtime, promises, promises.c.queue_status == "open") == 1_200
+    assert count(runtime, arrangement_events, arrangement_events.c.event_type == "PromiseBroken") == 1_200
