@@ -68,27 +68,31 @@ def _debts(rng: np.random.Generator, customers: pl.DataFrame, as_of: date) -> pl
     base = np.datetime64(as_of.isoformat(), "D")
     due = base - dpd
     opened = due - rng.integers(60, 1500, m)
-    country = customers["country"].to_numpy()[owner]
-    state = customers["state"].to_numpy()[owner]
-    gb = country == "GB"
-    jurisdiction = np.where(gb, "GB", np.where(np.isin(state, _STATE_JURISDICTIONS), "US-" + state.astype(str), "US"))
+    owners = customers.select("external_id", "country", "state")[owner]
+    gb = pl.col("country") == "GB"
     charged_off = dpd > 180
-    return pl.DataFrame({
-        "owner": owner,
-        "external_id": [f"ACC{i:09d}" for i in range(m)],
-        "customer_external_id": customers["external_id"].to_numpy()[owner],
-        "creditor": np.array([PRODUCTS[p][3] for p in names])[product],
-        "product": np.array(names)[product],
-        "currency": np.where(gb, "GBP", "USD"),
+    text = owners.select(
+        pl.lit(pl.Series(owner)).alias("owner"),
+        pl.format("ACC{}", pl.int_range(m, dtype=pl.Int64).cast(pl.Utf8).str.zfill(9)).alias("external_id"),
+        pl.col("external_id").alias("customer_external_id"),
+        pl.lit(pl.Series([PRODUCTS[p][3] for p in names]).gather(product)).alias("creditor"),
+        pl.lit(pl.Series(names).gather(product)).alias("product"),
+        pl.when(gb).then(pl.lit("GBP")).otherwise(pl.lit("USD")).alias("currency"),
+        pl.when(gb).then(pl.lit("GB")).when(pl.col("state").is_in(_STATE_JURISDICTIONS))
+        .then(pl.concat_str([pl.lit("US-"), pl.col("state")])).otherwise(pl.lit("US")).alias("jurisdiction"),
+        pl.when(pl.lit(pl.Series(dpd)) > 0).then(pl.lit("delinquent")).otherwise(pl.lit("current")).alias("status"),
+    )
+    numbers = pl.DataFrame({
         "original_minor": original,
         "due_date": due,
         "opened_on": opened,
         "charge_off_date": np.where(charged_off, due + 180, np.datetime64("NaT")),
         "sol_date": due + 6 * 365,
-        "jurisdiction": jurisdiction,
-        "status": np.where(dpd > 0, "delinquent", "current"),
         "dpd": dpd,
     })
+    return pl.concat([text, numbers], how="horizontal").select(
+        "owner", "external_id", "customer_external_id", "creditor", "product", "currency", "original_minor",
+        "due_date", "opened_on", "charge_off_date", "sol_date", "jurisdiction", "status", "dpd")
 
 
 def _ledger(rng: np.random.Generator, debts: pl.DataFrame, as_of: date) -> pl.DataFrame:

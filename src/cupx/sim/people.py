@@ -25,115 +25,130 @@ _FLAGS = (("vulnerable", 0.05), ("hardship", 0.02), ("military", 0.01), ("attorn
 
 
 def customer_ids(n: int) -> pl.Series:
-    return pl.Series("external_id", [f"CUS{i:08d}" for i in range(n)])
+    return pl.select(pl.format("CUS{}", pl.int_range(n, dtype=pl.Int64).cast(pl.Utf8).str.zfill(8))
+                     .alias("external_id")).to_series()
 
 
-def _pool(fake: Faker, method: str, size: int) -> np.ndarray:
-    return np.array([getattr(fake, method)() for _ in range(size)], dtype=object)
+def _pool(fake: Faker, method: str, size: int) -> pl.Series:
+    return pl.Series([getattr(fake, method)() for _ in range(size)], dtype=pl.Utf8)
 
 
-def _names(rng: np.random.Generator, seed: int, n: int, gb: np.ndarray) -> np.ndarray:
-    us, uk = Faker("en_US"), Faker("en_GB")
-    us.seed_instance(seed)
-    uk.seed_instance(seed + 1)
+def _pick(pool: pl.Series, idx: np.ndarray) -> pl.Expr:
+    return pl.lit(pool.gather(idx))
+
+
+def _names(rng: np.random.Generator, seed: int, n: int) -> tuple[pl.Series, ...]:
+    """(US first, US last, GB first, GB last) name columns for every customer."""
+    us, uk = _seeded("en_US", seed), _seeded("en_GB", seed + 1)
     first_us, last_us = _pool(us, "first_name", 600), _pool(us, "last_name", 1000)
     first_gb, last_gb = _pool(uk, "first_name", 300), _pool(uk, "last_name", 500)
-    f_us, l_us = first_us[rng.integers(0, 600, n)], last_us[rng.integers(0, 1000, n)]
-    f_gb, l_gb = first_gb[rng.integers(0, 300, n)], last_gb[rng.integers(0, 500, n)]
-    first = np.where(gb, f_gb, f_us)
-    last = np.where(gb, l_gb, l_us)
-    return first + " " + last
+    return (first_us.gather(rng.integers(0, 600, n)), last_us.gather(rng.integers(0, 1000, n)),
+            first_gb.gather(rng.integers(0, 300, n)), last_gb.gather(rng.integers(0, 500, n)))
 
 
-def _us_geo(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def _zip_table() -> tuple[pl.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """All ZIPs of the table's states in one frame, with each state's offset, size and weight."""
     pools = state_pools()
-    weights = np.array([p.weight for p in pools])
-    state_idx = rng.choice(len(pools), size=n, p=weights / weights.sum())
-    pick = rng.random(n)
-    out = {k: np.empty(n, dtype=object) for k in ("state", "zip", "city", "area")}
-    for k, pool in enumerate(pools):
-        mask = state_idx == k
-        j = (pick[mask] * len(pool.zips)).astype(np.int64)
-        out["state"][mask] = pool.state
-        out["zip"][mask] = np.array(pool.zips, dtype=object)[j]
-        out["city"][mask] = np.array(pool.cities, dtype=object)[j]
-        out["area"][mask] = np.array(pool.area_codes, dtype=object)[j]
-    return out
+    frame = pl.DataFrame({
+        "state": [p.state for p in pools for _ in p.zips], "zip": [z for p in pools for z in p.zips],
+        "city": [c for p in pools for c in p.cities], "area": [a for p in pools for a in p.area_codes]})
+    sizes = np.array([len(p.zips) for p in pools])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return frame, offsets, sizes, np.array([p.weight for p in pools])
 
 
-def _gb_geo(rng: np.random.Generator, seed: int, n: int) -> dict[str, np.ndarray]:
-    uk = Faker("en_GB")
-    uk.seed_instance(seed + 2)
-    postcodes, cities = _pool(uk, "postcode", 400), _pool(uk, "city", 400)
-    j = rng.integers(0, 400, n)
-    return {"zip": postcodes[j], "city": cities[j]}
+def _us_geo(rng: np.random.Generator, n: int) -> pl.DataFrame:
+    table, offsets, sizes, weights = _zip_table()
+    state_idx = rng.choice(sizes.size, size=n, p=weights / weights.sum())
+    rows = offsets[state_idx] + (rng.random(n) * sizes[state_idx]).astype(np.int64)
+    return table[rows]
 
 
-def _phones(rng: np.random.Generator, n: int, area: np.ndarray, gb: np.ndarray) -> np.ndarray:
-    exchange = rng.integers(200, 990, n)
-    exchange = np.where(exchange % 100 == 11, exchange + 1, exchange)  # no N11 exchanges
-    line = rng.integers(1000, 10000, n)
-    us = "+1" + area.astype(str) + exchange.astype(str) + line.astype(str)
-    # UK mobiles from 074xx-075xx and 077xx-079xx, skipping ranges phonenumbers does not know (0770x, 0791x)
-    blocks = np.array([b for b in range(740, 800) if not 760 <= b <= 770 and b != 791])
-    prefix = blocks[rng.integers(0, blocks.size, n)] * 10 + rng.integers(0, 10, n)
-    uk = "+44" + prefix.astype(str) + rng.integers(100000, 1000000, n).astype(str)
-    return np.where(gb, uk, us)
+def _flags(rng: np.random.Generator, n: int) -> pl.Expr:
+    parts = [pl.when(_s(rng.random(n) < share, pl.Boolean)).then(pl.lit(name)).otherwise(pl.lit(""))
+             for name, share in _FLAGS]
+    return pl.concat_str(parts, separator=";").str.replace_all(";+", ";").str.strip_chars(";")
 
 
-def _flags(rng: np.random.Generator, n: int) -> np.ndarray:
-    parts = [np.where(rng.random(n) < share, name, "") for name, share in _FLAGS]
-    joined = pl.DataFrame({str(i): p for i, p in enumerate(parts)}).select(
-        pl.concat_str(pl.all(), separator=";").str.replace_all(";+", ";").str.strip_chars(";"))
-    return joined.to_series().to_numpy()
+def _s(values: np.ndarray, dtype: pl.DataType = pl.Utf8) -> pl.Expr:
+    return pl.lit(pl.Series(values, dtype=dtype))
+
+
+def _i(values: np.ndarray) -> pl.Expr:
+    """Integers as text, converted by Polars (much faster than numpy string arrays)."""
+    return pl.lit(pl.Series(values)).cast(pl.Utf8)
 
 
 def customers_frame(seed: int, n: int, as_of: date) -> pl.DataFrame:
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    gb = rng.random(n) < GB_SHARE
-    names = _names(rng, seed, n, gb)
-    geo, gb_geo = _us_geo(rng, n), _gb_geo(rng, seed, n)
+    gb = _s(rng.random(n) < GB_SHARE, pl.Boolean)
+    f_us, l_us, f_gb, l_gb = _names(rng, seed, n)
+    geo = _us_geo(rng, n)
+    uk = _seeded("en_GB", seed + 2)
+    postcodes, cities = _pool(uk, "postcode", 400), _pool(uk, "city", 400)
+    gb_pick = rng.integers(0, 400, n)
     streets = _pool(_seeded("en_US", seed + 3), "street_name", 800)
-    line1 = rng.integers(1, 9999, n).astype(str) + " " + streets[rng.integers(0, 800, n)]
-    has_line2 = rng.random(n) < 0.15
-    line2 = np.where(has_line2, "Apt " + rng.integers(1, 400, n).astype(str), "")
-    phones = _phones(rng, n, geo["area"], gb)
+    number = rng.integers(1, 9999, n)
+    street = streets.gather(rng.integers(0, 800, n))
+    apt = np.where(rng.random(n) < 0.15, rng.integers(1, 400, n), 0)
+    exchange = rng.integers(200, 990, n)
+    exchange = np.where(exchange % 100 == 11, exchange + 1, exchange)  # no N11 exchanges
+    line = rng.integers(1000, 10000, n)
+    # UK mobiles from 074xx-075xx and 077xx-079xx, skipping ranges phonenumbers does not know (0770x, 0791x)
+    blocks = np.array([b for b in range(740, 800) if not 760 <= b <= 770 and b != 791])
+    uk_prefix = blocks[rng.integers(0, blocks.size, n)] * 10 + rng.integers(0, 10, n)
+    uk_line = rng.integers(100000, 1000000, n)
     has_phone = rng.random(n) < 0.93
-    phone_type = rng.choice(np.array(["mobile", "residential_landline", "work"]), size=n, p=[0.78, 0.17, 0.05])
+    phone_type = pl.Series(["mobile", "residential_landline", "work"]).gather(
+        rng.choice(3, size=n, p=[0.78, 0.17, 0.05]))
     consent = (rng.random(n) < 0.7) & has_phone
     has_email = rng.random(n) < 0.78
-    email_n = rng.integers(1, 999, n).astype(str)
-    domains = np.array(["example.com", "example.org", "example.net"])[rng.integers(0, 3, n)]
-    lowered = np.char.lower(np.char.replace(names.astype(str), " ", "."))
-    email = np.where(has_email, np.char.add(np.char.add(np.char.add(lowered, email_n), "@"), domains), "")
+    email_n = rng.integers(1, 999, n)
+    domains = pl.Series(["example.com", "example.org", "example.net"]).gather(rng.integers(0, 3, n))
     dob_days = rng.integers(21 * 365, 80 * 365, n)
     since_days = rng.integers(60, 15 * 365, n)
-    spanish = (~gb) & (rng.random(n) < 0.12)
+    spanish = rng.random(n) < 0.12
+    stated = rng.random(n) < 0.02
     base = np.datetime64(as_of.isoformat(), "D")
-    return pl.DataFrame({
-        "external_id": customer_ids(n),
-        "full_name": names.astype(str),
-        "date_of_birth": (base - dob_days).astype(str),
-        "preferred_language": np.where(spanish, "es", "en"),
-        "phone": np.where(has_phone, phones, ""),
-        "phone_type": np.where(has_phone, np.where(gb, "mobile", phone_type), ""),
-        "phone_tcpa_consent": np.where(has_phone, np.where(consent, "true", "false"), ""),
-        "email": email,
-        "address_line1": line1.astype(str),
-        "address_line2": line2,
-        "city": np.where(gb, gb_geo["city"], geo["city"]).astype(str),
-        "state": np.where(gb, "", geo["state"]).astype(str),
-        "postal_code": np.where(gb, gb_geo["zip"], geo["zip"]).astype(str),
-        "country": np.where(gb, "GB", "US"),
-        "flags": _flags(rng, n),
-        "customer_since": (base - since_days).astype(str),
-        "stated_time_zone": np.where(rng.random(n) < 0.02, np.where(gb, "Europe/London", "America/Chicago"), ""),
+    full_name = pl.when(gb).then(pl.concat_str([pl.lit(f_gb), pl.lit(l_gb)], separator=" ")).otherwise(
+        pl.concat_str([pl.lit(f_us), pl.lit(l_us)], separator=" "))
+    us_phone = pl.concat_str([pl.lit("+1"), pl.lit(geo["area"]), _i(exchange), _i(line)])
+    gb_phone = pl.concat_str([pl.lit("+44"), _i(uk_prefix), _i(uk_line)])
+    has_phone_e, has_email_e = _s(has_phone, pl.Boolean), _s(has_email, pl.Boolean)
+    frame = pl.DataFrame({"external_id": customer_ids(n)}).with_columns(
+        full_name.alias("full_name"),
+        _s(base - dob_days, pl.Date).alias("date_of_birth"),
+        pl.when(~gb & _s(spanish, pl.Boolean)).then(pl.lit("es")).otherwise(pl.lit("en")).alias("preferred_language"),
+        pl.when(has_phone_e).then(pl.when(gb).then(gb_phone).otherwise(us_phone)).otherwise(pl.lit(""))
+        .alias("phone"),
+        pl.when(has_phone_e).then(pl.when(gb).then(pl.lit("mobile")).otherwise(pl.lit(phone_type)))
+        .otherwise(pl.lit("")).alias("phone_type"),
+        pl.when(has_phone_e).then(pl.when(_s(consent, pl.Boolean)).then(pl.lit("true")).otherwise(pl.lit("false")))
+        .otherwise(pl.lit("")).alias("phone_tcpa_consent"),
+        pl.when(has_email_e).then(pl.concat_str([
+            full_name.str.to_lowercase().str.replace_all(" ", "."), _i(email_n), pl.lit("@"),
+            pl.lit(domains)])).otherwise(pl.lit("")).alias("email"),
+        pl.concat_str([_i(number), pl.lit(street)], separator=" ").alias("address_line1"),
+        pl.when(_s(apt > 0, pl.Boolean)).then(pl.concat_str([pl.lit("Apt "), _i(apt)]))
+        .otherwise(pl.lit("")).alias("address_line2"),
+        pl.when(gb).then(pl.lit(cities.gather(gb_pick))).otherwise(pl.lit(geo["city"])).alias("city"),
+        pl.when(gb).then(pl.lit("")).otherwise(pl.lit(geo["state"])).alias("state"),
+        pl.when(gb).then(pl.lit(postcodes.gather(gb_pick))).otherwise(pl.lit(geo["zip"])).alias("postal_code"),
+        pl.when(gb).then(pl.lit("GB")).otherwise(pl.lit("US")).alias("country"),
+        _flags(rng, n).alias("flags"),
+        _s(base - since_days, pl.Date).alias("customer_since"),
+        pl.when(_s(stated, pl.Boolean)).then(pl.when(gb).then(pl.lit("Europe/London"))
+                                              .otherwise(pl.lit("America/Chicago"))).otherwise(pl.lit(""))
+        .alias("stated_time_zone"),
         # Provenance of the contact points (JSON Lines only; Reg F electronic-communication procedures):
         # most e-mail addresses were used by the customer to write to the creditor; consenting mobiles
         # gave consent to the creditor.
-        "_email_provenance": np.where(rng.random(n) < 0.7, "consumer_used", "creditor_notice"),
-        "_phone_provenance": np.where(consent, "consumer_consent", "creditor_provided"),
-    })
+        pl.when(_s(rng.random(n) < 0.7, pl.Boolean)).then(pl.lit("consumer_used")).otherwise(
+            pl.lit("creditor_notice")).alias("_email_provenance"),
+        pl.when(_s(consent, pl.Boolean)).then(pl.lit("consumer_consent")).otherwise(
+            pl.lit("creditor_provided")).alias("_phone_provenance"),
+    )
+    return frame
 
 
 def _seeded(locale: str, seed: int) -> Faker:
