@@ -86,9 +86,13 @@ def _zoned_events(evs: pl.DataFrame, zoned: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts) if parts else j.with_columns(e_date=pl.lit(None, pl.Date), e_time=pl.lit(None, pl.Time))
 
 
+def _empty_windows() -> pl.DataFrame:
+    return pl.DataFrame(schema={"_ord": pl.UInt32, "debt": pl.Int64, "zone": pl.Utf8, "start": _UTC, "end": _UTC})
+
+
 def _consent_windows(ze: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
     """(_ord, debt, zone, start, end) of direct prior consent (1006.14(b)(3)(i))."""
-    empty = pl.DataFrame(schema={"_ord": pl.UInt32, "debt": pl.Int64, "zone": pl.Utf8, "start": _UTC, "end": _UTC})
+    empty = _empty_windows()
     cons = ze.filter(pl.col("type") == "call_consent")
     if cons.height == 0:
         return empty
@@ -116,40 +120,60 @@ def _consent_windows(ze: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
                     pl.min_horizontal("end0", "x_end").alias("end"))
 
 
+def _local_midnight(day: pl.Expr, zone_name: str) -> pl.Expr:
+    """UTC instant of local midnight starting `day` in `zone_name` (DST-correct)."""
+    naive = day.cast(pl.Datetime("us"))
+    exact = naive.dt.replace_time_zone(zone_name, ambiguous="earliest", non_existent="null")
+    # A zone whose clocks skip midnight starts the day at 01:00.
+    shifted = naive.dt.offset_by("1h").dt.replace_time_zone(zone_name, ambiguous="earliest", non_existent="null")
+    return pl.coalesce(exact, shifted).dt.convert_time_zone("UTC")
+
+
+def _with_bounds(calls: pl.DataFrame) -> pl.DataFrame:
+    """Add the UTC bounds [w_start, w_end) of the local dates D-6..D of each (action, zone) (C-1)."""
+    parts = [p.with_columns(_local_midnight(pl.col("ldate") - pl.duration(days=6), str(z)).alias("w_start"),
+                            _local_midnight(pl.col("ldate") + pl.duration(days=1), str(z)).alias("w_end"))
+             for (z,), p in calls.partition_by("zone", as_dict=True).items()]
+    return pl.concat(parts)
+
+
 def frequency_codes(per_debt: pl.DataFrame, zoned: pl.DataFrame, evs: pl.DataFrame) -> pl.DataFrame:
     """R-01 A (8th counted call in D-6..D) and B (conversation in D-6..D), per debt and zone."""
     calls = per_debt.filter(pl.col("regf") & (pl.col("channel") == "call")).select("_ord", "debt").join(
         zoned.select("_ord", "zone", "at", "ldate"), on="_ord")
     if calls.height == 0:
         return empty_codes()
+    calls = _with_bounds(calls)
     # Only the last 15 days can matter: the 7-day window plus a consent period that started before it.
-    recent = pl.col("at") >= pl.col("a_at") - pl.duration(days=15)
     rel = evs.filter(pl.col("type").is_in(["call_placed", "telephone_conversation", "call_consent",
-                                           "call_consent_revoked"]) & recent)
-    ze = _zoned_events(rel, zoned)
-    windows = _consent_windows(ze, calls)
+                                           "call_consent_revoked"])
+                     & (pl.col("at") >= pl.col("a_at") - pl.duration(days=15)))
+    windows = _empty_windows()
+    if rel.filter(pl.col("type") == "call_consent").height:
+        consent_related = rel.filter(pl.col("type") != "call_placed")
+        windows = _consent_windows(_zoned_events(consent_related, zoned), calls)
     in_window = (pl.col("start") <= pl.col("at")) & (pl.col("at") < pl.col("end"))
     if windows.height:
         in_consent = calls.join(windows, on=["_ord", "debt", "zone"]).filter(in_window).select(
             "_ord", "debt", "zone").unique()
         calls = calls.join(in_consent, on=["_ord", "debt", "zone"], how="anti")
-    placed = ze.filter((pl.col("type") == "call_placed") & ~pl.col("outcome").fill_null("").is_in(
+    placed = rel.filter((pl.col("type") == "call_placed") & ~pl.col("outcome").fill_null("").is_in(
         ["busy", "not_in_service"]))
     wrong = evs.filter(pl.col("type") == "wrong_number_learned").select("_ord", "target").unique()
     if wrong.height:
         placed = placed.join(wrong, on=["_ord", "target"], how="anti")
-    placed = placed.select("_ord", "zone", pl.col("debt_id").alias("debt"), "at", "e_date")
+    placed = placed.select("_ord", pl.col("debt_id").alias("debt"), pl.col("at").alias("e_at")).with_row_index("_e")
+    in_bounds = (pl.col("e_at") >= pl.col("w_start")) & (pl.col("e_at") < pl.col("w_end"))
+    hits = calls.select("_ord", "debt", "zone", "w_start", "w_end").join(placed, on=["_ord", "debt"]).filter(
+        in_bounds)
     if windows.height:
-        placed = placed.with_row_index("_e")
-        excluded = placed.join(windows, on=["_ord", "debt", "zone"]).filter(in_window).select("_e").unique()
-        placed = placed.join(excluded, on="_e", how="anti").drop("_e")
-    placed = placed.drop("at")
-    window = (pl.col("e_date") >= pl.col("ldate") - pl.duration(days=6)) & (pl.col("e_date") <= pl.col("ldate"))
-    counts = calls.join(placed, on=["_ord", "debt", "zone"]).filter(window).group_by(
-        ["_ord", "debt", "zone"]).len()
+        excluded = placed.join(windows, on=["_ord", "debt"]).filter(
+            (pl.col("start") <= pl.col("e_at")) & (pl.col("e_at") < pl.col("end"))).select("_e", "zone").unique()
+        hits = hits.join(excluded, on=["_e", "zone"], how="anti")
+    counts = hits.group_by(["_ord", "debt", "zone"]).len()
     freq = counts.filter(pl.col("len") >= 7).select("_ord", pl.lit("REGF_CALL_FREQ_7IN7").alias("code"))
-    conv = ze.filter(pl.col("type") == "telephone_conversation").select(
-        "_ord", "zone", pl.col("debt_id").alias("debt"), "e_date")
-    after = calls.join(conv, on=["_ord", "debt", "zone"]).filter(window).select(
+    conv = rel.filter(pl.col("type") == "telephone_conversation").select(
+        "_ord", pl.col("debt_id").alias("debt"), pl.col("at").alias("e_at"))
+    after = calls.join(conv, on=["_ord", "debt"]).filter(in_bounds).select(
         "_ord", pl.lit("REGF_CALL_AFTER_CONVERSATION").alias("code"))
     return pl.concat([freq, after])
