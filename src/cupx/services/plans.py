@@ -24,6 +24,7 @@ from cupx.domain.payments import AllocationOrder
 from cupx.domain.plans import (
     DEFAULT_PLAN_POLICIES,
     Frequency,
+    InstalmentMissed,
     MissPolicy,
     Plan,
     PlanBroken,
@@ -296,7 +297,7 @@ def process_plan_instalments(uow: UnitOfWork, as_of: date, *, now: datetime | No
     for record in plans.with_overdue(as_of):
         new = record.plan.process_due(as_of, now, miss)
         counts["plans"] += 1
-        counts["missed"] += sum(1 for e in new if type(e).__name__ == "InstalmentMissed")
+        counts["missed"] += sum(1 for e in new if isinstance(e, InstalmentMissed))
         plans.save(record.plan, now, end_reason=next((e.reason for e in new if isinstance(e, PlanBroken)), None))
         if any(isinstance(e, PlanBroken) for e in new):
             counts["broken"] += 1

@@ -10,7 +10,7 @@ leaves `pending`, so the account is back in its strategy, and joins the broken-p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
@@ -118,7 +118,3 @@ def _event_rows(decided: pl.DataFrame, now: datetime) -> list[dict[str, Any]]:
             for r in decided.select("id", "customer_id", "new_status", "paid_minor", "amount_minor").iter_rows(
                 named=True)]
 
-
-def broken_promise_cutoff(as_of: date, grace_days: int) -> date:
-    """Promises dated before this day and still unpaid are broken as of `as_of`."""
-    return as_of - timedelta(days=grace_days)
