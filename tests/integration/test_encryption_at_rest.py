@@ -85,3 +85,16 @@ def test_plaintext_never_reaches_the_database(runtime: Runtime, tmp_path: Path) 
                              for v in conn.execute(text(f"SELECT t::text FROM {t} t")).scalars())
         leaked = [s for s in secrets if s in dump or s.encode().hex() in dump]
     assert leaked == []
+
+
+def test_batch_encryption_matches_single_values_and_never_reuses_a_nonce() -> None:
+    from cupx.adapters.crypto import FieldCipher
+
+    key = "A" * 43
+    cipher = FieldCipher({"k1": key, "k0": "B" * 43}, "k1", "lookup")
+    values = ["Ada", "", "Zoë Ünïcode", "+13125550199"] * 50
+    blobs = cipher.encrypt_many(values)
+    assert [cipher.decrypt(b) for b in blobs] == values
+    assert len({b[3:15] for b in blobs}) == len(values)  # a fresh 96-bit nonce per value
+    assert all(cipher.key_id_of(b) == "k1" for b in blobs)
+    assert cipher.lookup_hash(" Ada@Example.com ") == cipher.lookup_hash("ada@example.com")

@@ -62,6 +62,9 @@ class PlainCipher:
     def encrypt(self, text: str) -> bytes:
         return b"enc:" + text[::-1].encode()
 
+    def encrypt_many(self, texts: list[str]) -> list[bytes]:
+        return [self.encrypt(t) for t in texts]
+
     def lookup_hash(self, value: str) -> str:
         return hashlib.sha256(value.strip().lower().encode()).hexdigest()
 

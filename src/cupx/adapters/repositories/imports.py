@@ -24,6 +24,7 @@ __all__ = ["SqlImportRepository"]
 
 _CHUNK = 5_000  # SQLite: bind parameters per IN list
 _PG_CHUNK = 100_000  # PostgreSQL: keys per array parameter
+_SCAN_ABOVE = 20_000  # more distinct keys than this: scan the table's columns instead
 
 
 @implements(ImportRepository)
@@ -48,6 +49,13 @@ class SqlImportRepository(ImportRepository):
             return pl.DataFrame(schema=schema)
         distinct = list(dict.fromkeys(v for v in values if v is not None))
         tbl = metadata.tables[table]
+        if len(distinct) > _SCAN_ABOVE:
+            # Many keys: one scan of the needed columns beats thousands of bound parameters.
+            scanned = self.connection.execute(select(*(tbl.c[c] for c in {key: None, **dict.fromkeys(columns)})))
+            frame = pl.DataFrame(scanned.all(), schema=polars_schema(table, [key, *[c for c in columns if c != key]]),
+                                 orient="row")
+            wanted = pl.Series(distinct, dtype=frame.schema[key])
+            return frame.filter(pl.col(key).is_in(wanted.implode())).select(columns)
         chunk = _CHUNK
         if self.connection.dialect.name == "postgresql":
             # One array parameter instead of thousands of bind parameters: far cheaper to render and send.

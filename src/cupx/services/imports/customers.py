@@ -45,6 +45,8 @@ _SEP = "\x1f"
 class Cipher(Protocol):
     def encrypt(self, text: str) -> bytes: ...
 
+    def encrypt_many(self, texts: list[str]) -> list[bytes]: ...
+
     def lookup_hash(self, value: str) -> str: ...
 
 
@@ -176,9 +178,8 @@ def import_customers(df: pl.DataFrame, repo: ImportRepository, cipher: Cipher, n
 
 def _customer_rows(todo: pl.DataFrame, phones: pl.DataFrame, addresses: pl.DataFrame, cipher: Cipher,
                    now: datetime) -> pl.DataFrame:
-    enc = cipher.encrypt
-    names = [enc(n) for n in todo["full_name"]]
-    dobs = [None if d is None else enc(d.isoformat()) for d in todo["date_of_birth"]]
+    names = _encrypted(cipher, todo["full_name"].to_list())
+    dobs = _encrypted(cipher, [None if d is None else d.isoformat() for d in todo["date_of_birth"]])
     zones = _tz_candidates(todo, phones, addresses)
     return todo.select(
         "id", "external_id",
@@ -191,25 +192,31 @@ def _customer_rows(todo: pl.DataFrame, phones: pl.DataFrame, addresses: pl.DataF
 
 def _child_rows(phones: pl.DataFrame, emails: pl.DataFrame, addresses: pl.DataFrame,
                 cipher: Cipher) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    enc, lookup = cipher.encrypt, cipher.lookup_hash
+    lookup = cipher.lookup_hash
     numbers = phones["number"].to_list()
     phone_rows = phones.select(
-        "customer_id", pl.Series("number_enc", [enc(n) for n in numbers], dtype=pl.Binary),
+        "customer_id", pl.Series("number_enc", _encrypted(cipher, numbers), dtype=pl.Binary),
         pl.Series("number_hash", [lookup(n) for n in numbers], dtype=pl.String),
         pl.when(pl.col("number").str.starts_with("+1")).then(pl.col("number").str.slice(2, 3)).alias("area_code"),
         "type", "provenance", "tcpa_consent",
         pl.when(pl.col("tcpa_consent")).then(pl.lit("import")).alias("consent_source"))
     addrs = emails["address"].to_list()
     email_rows = emails.select(
-        "customer_id", pl.Series("address_enc", [enc(a) for a in addrs], dtype=pl.Binary),
+        "customer_id", pl.Series("address_enc", _encrypted(cipher, addrs), dtype=pl.Binary),
         pl.Series("address_hash", [lookup(a) for a in addrs], dtype=pl.String), "provenance")
 
     def enc_col(name: str) -> pl.Series:
-        return pl.Series(f"{name}_enc", [None if v is None else enc(v) for v in addresses[name]], dtype=pl.Binary)
+        return pl.Series(f"{name}_enc", _encrypted(cipher, addresses[name].to_list()), dtype=pl.Binary)
 
     address_rows = addresses.select("customer_id", enc_col("line1"), enc_col("line2"), enc_col("city"), "state",
                                     "postal_code", "country", "place")
     return phone_rows, email_rows, address_rows
+
+
+def _encrypted(cipher: Cipher, values: list[str | None]) -> list[bytes | None]:
+    """Encrypt the present values in one batch; missing ones stay missing."""
+    blobs = iter(cipher.encrypt_many([v for v in values if v is not None]))
+    return [None if v is None else next(blobs) for v in values]
 
 
 def _only_missing(repo: ImportRepository, table: str, hash_col: str, rows: pl.DataFrame,
