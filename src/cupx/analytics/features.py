@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -32,9 +32,12 @@ from cupx.analytics.features_activity import (
 )
 from cupx.analytics.frames import month_index, month_start, table
 
-__all__ = ["FEATURE_NAMES", "WIDE_MONTHS", "build_features", "statement_features"]
+__all__ = ["ENGINE", "FEATURE_NAMES", "WIDE_MONTHS", "build_features", "statement_features"]
 
 WIDE_MONTHS = 6
+# The tables are already in memory and the plan is joins and group-bys over them: the in-memory engine
+# measured about twice as fast as the default streaming one here.
+ENGINE: Literal["in-memory"] = "in-memory"
 HISTORY_MONTHS = 12
 
 _WIDE = [f"{kind}_{k}" for k in range(1, WIDE_MONTHS + 1) for kind in ("bill", "paid", "late")]
@@ -77,7 +80,7 @@ def statement_features(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyF
     cur = month_start(as_of)
     st = (table(tables, "statements")
           .with_columns((pl.lit(cur.year * 12 + cur.month, dtype=pl.Int32) - month_index(pl.col("period"))).alias("k"))
-          .filter((pl.col("k") >= 1) & (pl.col("k") <= HISTORY_MONTHS)).collect())
+          .filter((pl.col("k") >= 1) & (pl.col("k") <= HISTORY_MONTHS)).collect(engine=ENGINE))
     ids, m, counts = _month_matrices(st)
     bill, paid, late, limit = m["billed_minor"], m["paid_minor"], m["months_late"], m["credit_limit_minor"]
     has_limit = ~np.isnan(limit)
@@ -130,7 +133,7 @@ def _derived_statement_columns() -> list[pl.Expr]:
 
 
 def build_features(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.DataFrame:
-    """One row per debt of `tables["debts"]`: ids plus every column of `FEATURE_NAMES`, as of `as_of`."""
+    """One row per debt of `tables["debts"]`, in its order: ids plus every column of `FEATURE_NAMES`."""
     debts = table(tables, "debts").select(
         pl.col("id").alias("debt_id"), "customer_id",
         pl.col("original_minor").cast(pl.Float64).alias("original_amount"),
@@ -140,9 +143,9 @@ def build_features(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.DataFrame
         .alias("days_since_charge_off"),
     )
     frame = (
-        debts.join(statement_features(tables, as_of), on="debt_id", how="left")
-        .join(ledger_features(tables, as_of), on="debt_id", how="left")
-        .join(contact_features(tables, as_of), on="customer_id", how="left")
-        .join(promise_features(tables, as_of), on="debt_id", how="left")
+        debts.join(statement_features(tables, as_of), on="debt_id", how="left", maintain_order="left")
+        .join(ledger_features(tables, as_of), on="debt_id", how="left", maintain_order="left")
+        .join(contact_features(tables, as_of), on="customer_id", how="left", maintain_order="left")
+        .join(promise_features(tables, as_of), on="debt_id", how="left", maintain_order="left")
     )
-    return frame.select("debt_id", "customer_id", *FEATURE_NAMES).sort("debt_id").collect()
+    return frame.select("debt_id", "customer_id", *FEATURE_NAMES).collect(engine=ENGINE)

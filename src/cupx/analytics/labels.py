@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from cupx.analytics.features import ENGINE
 from cupx.analytics.frames import month_start, table
 
 __all__ = ["HORIZON_DAYS", "build_labels"]
@@ -52,4 +53,4 @@ def build_labels(tables: dict[str, pl.LazyFrame], as_of: date, horizon_days: int
     pays = ((pl.col("payments").fill_null(0) > 0)
             | ((pl.col("bal_now").fill_null(0) > 0) & (pl.col("bal_end").fill_null(0) <= 0))
             | pl.col("stmt_ok").fill_null(False))
-    return frame.select("debt_id", pays.cast(pl.Int8).alias("label")).sort("debt_id").collect()
+    return frame.select("debt_id", pays.cast(pl.Int8).alias("label")).sort("debt_id").collect(engine=ENGINE)
