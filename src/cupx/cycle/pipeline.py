@@ -39,18 +39,22 @@ class CycleOutput:
     timings: dict[str, float] = field(default_factory=dict)  # features_s, decide_s (plans), guard_s
 
 
+_CARRY = ("risk_score", "risk_band", "model_version", "language")
+
+
 def decide_debts(features: pl.LazyFrame, progress: pl.LazyFrame, assignments: pl.LazyFrame,
-                 strategies: Sequence[CompiledStrategy], as_of: date, *, explain: bool = False) -> pl.LazyFrame:
+                 strategies: Sequence[CompiledStrategy], as_of: date, *, explain: bool = False,
+                 carry: Sequence[str] = ()) -> pl.LazyFrame:
     """Route each debt to its strategy, run each compiled plan, add NO_STRATEGY rows, arbitrate."""
     route = pl.lit(None, dtype=pl.Int64)
     for i, cs in reversed(list(enumerate(strategies))):
         route = pl.when(cs.applies).then(pl.lit(i, dtype=pl.Int64)).otherwise(route)
     routed = features.with_columns(_route=route)
     parts = [cs.decide(routed.filter(pl.col("_route") == i).drop("_route"), progress, assignments, as_of,
-                       explain=explain) for i, cs in enumerate(strategies)]
+                       explain=explain, carry=carry) for i, cs in enumerate(strategies)]
     schema = parts[0].collect_schema() if parts else None
     orphans = routed.filter(pl.col("_route").is_null()).select(
-        "debt_id", "customer_id", "balance", "episode",
+        "debt_id", "customer_id", "balance", "episode", *[c for c in carry if c not in DECISION_COLUMNS],
         kind=pl.lit(DecisionKind.NO_ACTION.value), reasons=pl.lit(Reason.NO_STRATEGY.value),
         arm_is_new=pl.lit(False), skips=pl.lit(""))
     if schema is not None:
@@ -70,11 +74,9 @@ def decide(inputs: CycleInputs, strategies: Sequence[CompiledStrategy], as_of: d
     t0 = time.perf_counter()
     features = build_features(inputs, as_of, scores).collect()
     t1 = time.perf_counter()
-    scored = features.select("debt_id", pl.col("risk_score").alias("score"), "risk_band", "model_version",
-                             "language")
     lf = decide_debts(features.lazy(), inputs["progress"], inputs["assignments"], strategies, as_of,
-                      explain=explain)
-    decisions = lf.join(scored.lazy(), on="debt_id", how="left").collect()
+                      explain=explain, carry=_CARRY)
+    decisions = lf.rename({"risk_score": "score"}).collect()
     t2 = time.perf_counter()
     decisions, guard = apply_guard(decisions, inputs, as_of)
     decisions = decisions.sort("debt_id")

@@ -59,7 +59,7 @@ def outbox_rows(decisions: pl.DataFrame, ids: pl.DataFrame, now: datetime) -> pl
         pl.col("language").fill_null("en"), "scheduled_at", pl.lit("pending").alias("status"), "decision_id",
         pl.lit("cycle").alias("source"), payload.alias("payload"),
         pl.lit(now).cast(pl.Datetime("us", "UTC")).alias("created_at"),
-    )
+    ).sort("message_key")  # in key order: the unique index grows at its end instead of splitting pages
 
 
 def progress_rows(decisions: pl.DataFrame, run_id: int, as_of: date) -> pl.DataFrame:
@@ -75,7 +75,7 @@ def progress_rows(decisions: pl.DataFrame, run_id: int, as_of: date) -> pl.DataF
             pl.col("skips").str.split_exact(":", 1).struct.field("field_1").alias("reason"))
     skips = skips.filter(pl.col("reason") != SkipReason.EXPIRED.value)
     return pl.concat([attempts, skips]).with_columns(
-        on_date=pl.lit(as_of), run_id=pl.lit(run_id, dtype=pl.Int64))
+        on_date=pl.lit(as_of), run_id=pl.lit(run_id, dtype=pl.Int64)).sort("debt_id", "step_id", "kind")
 
 
 def assignment_rows(decisions: pl.DataFrame, as_of: date) -> pl.DataFrame:

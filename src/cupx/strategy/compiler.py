@@ -228,8 +228,9 @@ class CompiledStrategy:
         ]
 
     def decide(self, features: pl.LazyFrame, progress: pl.LazyFrame, assignments: pl.LazyFrame, as_of: date,
-               *, explain: bool = False) -> pl.LazyFrame:
-        """One decision row per debt of `features` (see the module docstring for the rules)."""
+               *, explain: bool = False, carry: Sequence[str] = ()) -> pl.LazyFrame:
+        """One decision row per debt of `features` (see the module docstring for the rules); `carry` names
+        feature columns passed through unchanged (the score, the language) to save a join later."""
         s = self.strategy
         masks, mine = self._progress(progress)
         ids = {i: st.id for i, st in enumerate(self.steps)}
@@ -253,7 +254,7 @@ class CompiledStrategy:
             .with_columns(self._verdict_columns(as_of))
             .with_columns(strategy_id=pl.lit(s.id), strategy_version=pl.lit(s.version, dtype=pl.Int64))
         )
-        cols = list(DECISION_COLUMNS)
+        cols = list(DECISION_COLUMNS) + [c for c in carry if c not in DECISION_COLUMNS]
         if explain:
             lf = lf.with_columns(self._why_column())
             cols.append("why")
