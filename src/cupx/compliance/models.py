@@ -113,6 +113,18 @@ class TimeWindow(_Model):
             value = [value]
         return tuple(str(d).strip().lower()[:3] for d in (value or ()))
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> Any:
+        # "9:00" and "24:00" are common in hand-written cases
+        if isinstance(value, str):
+            text = value.strip()
+            if text in ("24:00", "24:00:00"):
+                return time(23, 59, 59, 999999)
+            if len(text.split(":")[0]) == 1:
+                return "0" + text
+        return value
+
 
 class LocationEvidence(_Model):
     kind: str
@@ -291,6 +303,11 @@ class Event(_Model):
         if value == "all":
             return None
         return _ids(value)
+
+    @field_validator("windows", mode="before")
+    @classmethod
+    def _one_window(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
 
 
 class Action(_Model):

@@ -53,7 +53,27 @@ def _active(e: Event, instant: datetime) -> bool:
 
 
 def _windows(e: Event) -> tuple[TimeWindow, ...]:
-    return e.windows + ((e.window,) if e.window else ())
+    """The event's windows: `windows`, `window`, `allowed_windows`, or days/start/end on the event itself."""
+    extra = e.model_extra or {}
+    found = e.windows + ((e.window,) if e.window else ())
+    if not found and extra.get("allowed_windows"):
+        raw = extra["allowed_windows"]
+        found = tuple(TimeWindow.model_validate(w) for w in (raw if isinstance(raw, list) else [raw]))
+    if not found and any(k in extra for k in ("days", "start", "end")):
+        found = (TimeWindow.model_validate({k: extra[k] for k in ("days", "start", "end") if k in extra}),)
+    return found
+
+
+def _preference_windows(st: State) -> tuple[TimeWindow, ...]:
+    """UK stated contact windows: the latest contact_preference event, else context preferences."""
+    prefs = [e for e in st.of(E.CONTACT_PREFERENCE) if _active(e, st.at) and _windows(e)]
+    if prefs:
+        return _windows(prefs[-1])
+    raw = st.ctx.consumer.contact_preferences.get("windows") or st.ctx.consumer.contact_preferences.get(
+        "allowed_windows")
+    if not raw:
+        return ()
+    return tuple(TimeWindow.model_validate(w) for w in (raw if isinstance(raw, list) else [raw]))
 
 
 def _time_consented(st: State, local: datetime) -> bool:
@@ -111,11 +131,11 @@ def _place_rule(st: State) -> None:
 def _uk_rule(st: State) -> None:
     assert st.action.at is not None
     zones = st.zones if st.zones_known else ("Europe/London",)
-    prefs = [e for e in st.of(E.CONTACT_PREFERENCE) if _active(e, st.at) and _windows(e)]
+    windows = _preference_windows(st)
     for zone_name in zones:
         local = st.action.at.astimezone(zone(zone_name))
-        if prefs:
-            if not any(in_window(local, w) for w in _windows(prefs[-1])):
+        if windows:
+            if not any(in_window(local, w) for w in windows):
                 st.block(Code.UK_CONC_UNREASONABLE_TIME)
         elif outside_default_window(local):
             st.block(Code.UK_CONC_UNREASONABLE_TIME)
