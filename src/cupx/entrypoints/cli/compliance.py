@@ -47,6 +47,10 @@ def _check(file: Path, expected: bool) -> int:
             bad += 1
             typer.echo(f"error [{exc.code}] {_case_name(case, i)}, {exc}", err=True)
             continue
+        except (ValueError, TypeError, KeyError) as exc:  # a malformed nested value the models let through
+            bad += 1
+            typer.echo(f"error [validation_error] {_case_name(case, i)}: {exc}", err=True)
+            continue
         line: dict[str, Any] = ({"id": case["id"]} if case.get("id") is not None else {}) | decision.to_dict()
         echo_json(line)
         if expected and isinstance(case.get("expected"), dict):
