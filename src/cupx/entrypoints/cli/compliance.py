@@ -2,8 +2,8 @@
 
 check: one JSON object per case per line (id, decision, reason_codes, advisory_flags, computed,
 citations, override_permitted). With --expected, grades cases carrying `expected`, prints
-`N passed, M failed` (the reasons of each failure on stderr) and exits 1 on any failure. Bad input names the case and field on stderr, exits 2,
-and the other cases are still evaluated.
+`N passed, M failed` (the reasons of each failure on stderr) and exits 1 on any failure. Bad input
+names the case and field on stderr, exits 2, and the other cases are still evaluated.
 """
 
 from __future__ import annotations
