@@ -74,7 +74,7 @@ def _contact_actions(p: Personas, contacts: pl.DataFrame, owed: pl.DataFrame, on
         hours = _pay_hour(p, idx)
         cids, curs, bals = part["customer_id"].to_list(), part["currency"].to_list(), part["balance"].to_numpy()
         parts = part_amounts(bals, share)
-        for j, outcome in enumerate(res):
+        for j, outcome in enumerate(res.tolist()):
             cid, at = int(cids[j]), _at(on, int(hours[j]), 30)
             key = f"sim:{on}:{cid}:{outcome}"
             if outcome == "pay_full":

@@ -8,6 +8,7 @@ the page loads nothing from outside the app.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -53,8 +54,12 @@ def _compute(request: Request, f: KpiFilters) -> dict[str, Any]:
         return kpis(uow, f)
 
 
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+
+
 def _svg(chart: Any) -> str:
-    return str(chart.render(is_unicode=True))
+    """The chart's SVG without pygal's inline config script (its tooltips are off: `js=[]`)."""
+    return _SCRIPT.sub("", str(chart.render(is_unicode=True)))
 
 
 def charts(k: dict[str, Any]) -> dict[str, str]:
