@@ -21,7 +21,12 @@ from cupx.analytics.features import build_features
 from cupx.analytics.model import TrainedModel
 from cupx.analytics.reasons import reason_lists
 
-__all__ = ["SCORE_SCHEMA", "score_features", "score_portfolio"]
+__all__ = ["REASONS_AUTO_LIMIT", "SCORE_SCHEMA", "explain_debts", "score_features", "score_portfolio"]
+
+# `pred_contrib` (TreeSHAP) costs about a millisecond per account, a hundred times the score: by default
+# reasons are computed for frames up to this size and left empty above it (a nightly portfolio run);
+# single accounts are explained on demand with `explain_debts`.
+REASONS_AUTO_LIMIT = 50_000
 
 SCORE_SCHEMA: dict[str, pl.DataType] = {
     "debt_id": pl.Int64(),
@@ -33,7 +38,7 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
 
 
 def score_portfolio(tables: dict[str, pl.LazyFrame], as_of: date, model: TrainedModel,
-                    *, max_reasons: int = 3, with_reasons: bool = True) -> pl.DataFrame:
+                    *, max_reasons: int = 3, with_reasons: bool | None = None) -> pl.DataFrame:
     """Score every debt of the portfolio as of `as_of`.
 
     `tables` maps table names to lazy frames with the database column names:
@@ -48,22 +53,40 @@ def score_portfolio(tables: dict[str, pl.LazyFrame], as_of: date, model: Trained
     account pays or cures within 30 days), risk_band (A..E), model_version (str) and reasons
     (list[str], plain-words reason codes from LightGBM `pred_contrib`).
 
-    `pred_contrib` (TreeSHAP) costs about a millisecond per account, a hundred times the score itself;
-    at portfolio scale pass `with_reasons=False` (reasons are then empty lists) and explain the accounts
-    a person looks at with `score_features` on their rows (same model, same numbers).
+    `with_reasons`: True always computes reasons, False never (empty lists), None (default) computes
+    them when there are at most `REASONS_AUTO_LIMIT` debts. Explain the accounts a person looks at with
+    `explain_debts` (same model, same numbers).
     """
     features = build_features(tables, as_of)
     return score_features(features, model, max_reasons=max_reasons, with_reasons=with_reasons)
 
 
+def explain_debts(tables: dict[str, pl.LazyFrame], as_of: date, model: TrainedModel, debt_ids: list[int],
+                  *, max_reasons: int = 3) -> pl.DataFrame:
+    """Scores with reasons for a few debts (an agent's account view, `cycle explain`): the tables are cut
+    down to those debts and their customers first, so the cost does not grow with the portfolio."""
+    ids = pl.Series("id", debt_ids, dtype=pl.Int64)
+    debts = tables["debts"].filter(pl.col("id").cast(pl.Int64).is_in(ids.implode()))
+    customers = debts.select(pl.col("customer_id").cast(pl.Int64)).collect()["customer_id"]
+    cut: dict[str, pl.LazyFrame] = {"debts": debts}
+    for name, frame in tables.items():
+        if name in ("statements", "ledger_entries", "promises"):
+            cut[name] = frame.filter(pl.col("debt_id").cast(pl.Int64).is_in(ids.implode()))
+        elif name == "contact_events":
+            cut[name] = frame.filter(pl.col("customer_id").cast(pl.Int64).is_in(customers.implode()))
+    return score_portfolio(cut, as_of, model, max_reasons=max_reasons, with_reasons=True)
+
+
 def score_features(features: pl.DataFrame, model: TrainedModel, *, max_reasons: int = 3,
-                   with_reasons: bool = True) -> pl.DataFrame:
+                   with_reasons: bool | None = None) -> pl.DataFrame:
     """Score an already built feature frame (one row per debt, `debt_id` plus the model's features)."""
     if features.height == 0:
         return pl.DataFrame(schema=SCORE_SCHEMA)
     matrix = model.matrix(features)
     raw = model.predict_raw(matrix)
     score = model.calibrate(raw)
+    if with_reasons is None:
+        with_reasons = features.height <= REASONS_AUTO_LIMIT
     if with_reasons:
         reasons = reason_lists(model.contributions(matrix), model.feature_names, max_reasons=max_reasons)
     else:

@@ -12,7 +12,7 @@ from cupx.analytics.bands import risk_band, risk_band_expr
 from cupx.analytics.features import FEATURE_NAMES
 from cupx.analytics.model import TrainedModel
 from cupx.analytics.reasons import SENTENCES, reason_lists, sentence_for
-from cupx.analytics.scoring import SCORE_SCHEMA, score_portfolio
+from cupx.analytics.scoring import SCORE_SCHEMA, explain_debts, score_portfolio
 from cupx.analytics.segments import Segment, segment_expr, segment_of
 from cupx.analytics.training import train, training_frame
 
@@ -99,3 +99,13 @@ def test_segments_follow_the_documented_rules() -> None:
          "paid_90", "response_rate_90", "inbound_90", "months_late_count_12", "max_late_12", "hardship_declared",
          "promises_broken")])
     assert frame.select(segment_expr())["segment"].to_list() == ["disputing", "new_to_collections"]
+
+
+def test_explain_debts_gives_the_portfolio_numbers_with_reasons(model: TrainedModel) -> None:
+    tables = portfolio(80, seed=5)
+    whole = score_portfolio(tables, AS_OF, model, with_reasons=True)
+    some = explain_debts(tables, AS_OF, model, [7, 42])
+    assert some["debt_id"].to_list() == [7, 42]
+    expected = whole.filter(pl.col("debt_id").is_in([7, 42]))
+    assert some["score"].to_list() == expected["score"].to_list()
+    assert some["reasons"].to_list() == expected["reasons"].to_list()
