@@ -50,3 +50,14 @@ def test_audit_verify_cli_exit_codes(runtime, engine, db_url) -> None:  # type: 
         conn.execute(update(guard_audit_records).where(guard_audit_records.c.seq == 2).values(outcome="blocked"))
     bad = CliRunner().invoke(app, ["audit", "verify", "--database-url", db_url])
     assert bad.exit_code == 1 and '"seq": 2' in bad.stdout and '"changed"' in bad.stdout
+
+
+def test_audit_export_and_purge_cli(runtime, db_url) -> None:  # type: ignore[no-untyped-def]
+    decision = evaluate(CTX, [], ACTION)
+    with runtime.uow() as uow:
+        append_records(uow, [AuditRecordIn("e-1", NOW, ACTION, decision, customer_id=1)])
+        uow.commit()
+    exported = CliRunner().invoke(app, ["audit", "export", "--debt", "D1", "--database-url", db_url])
+    assert exported.exit_code == 0 and '"decision_id": "e-1"' in exported.stdout
+    purged = CliRunner().invoke(app, ["audit", "purge", "--as-of", "2026-10-07", "--database-url", db_url])
+    assert purged.exit_code == 0 and '"purged": 0' in purged.stdout

@@ -26,8 +26,8 @@ from cupx.compliance.business_calendar import add_years
 from cupx.compliance.decision import Decision
 from cupx.services.uow import UnitOfWork
 
-__all__ = ["AuditRecordIn", "AuditRepository", "VerifyReport", "append_records", "purge_expired", "verify_chain",
-           "verify_rows"]
+__all__ = ["AuditRecordIn", "AuditRepository", "VerifyReport", "append_records", "export_debt", "purge_expired",
+           "verify_chain", "verify_rows"]
 
 
 @dataclass(frozen=True)
@@ -149,3 +149,13 @@ def purge_expired(runtime: Any, today: date) -> dict[str, Any]:
         repo.purge_through(int(cut["seq"]), str(cut["hash"]), count, datetime.now(UTC))
         uow.commit()
         return {"purged": count, "checkpoint_seq": int(cut["seq"])}
+
+
+def export_debt(runtime: Any, debt_id: str) -> list[dict[str, Any]]:
+    """Every stored record that concerns `debt_id`, in chain order (§7.6: exportable per debt)."""
+    with runtime.uow() as uow:
+        out = []
+        for row in uow[AuditRepository].iter_rows():
+            if debt_id in str(row["debt_ids"]).split(","):
+                out.append({"seq": int(row["seq"]), "hash": row["hash"], **json.loads(row["body"])})
+        return out

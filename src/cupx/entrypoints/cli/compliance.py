@@ -1,4 +1,4 @@
-"""`cupx compliance check FILE [--expected]` (issue 3 contract) and `cupx audit verify|purge`.
+"""`cupx compliance check FILE [--expected]` (issue 3 contract) and `cupx audit verify|purge|export`.
 
 check: one JSON object per case per line (id, decision, reason_codes, advisory_flags, computed,
 citations, override_permitted). With --expected, grades cases carrying `expected`, prints
@@ -95,6 +95,16 @@ def register(app: typer.Typer) -> None:
         with cli_errors():
             result = purge_expired(runtime(database_url), day)
         echo_json(result)
+
+    @audit.command("export")
+    def export(debt: str = typer.Option(..., "--debt", help="debt id"),
+               database_url: str | None = typer.Option(None, "--database-url")) -> None:
+        """Print every audit record of one debt, one JSON object per line."""
+        from cupx.services.audit import export_debt
+
+        with cli_errors():
+            for record in export_debt(runtime(database_url), debt):
+                echo_json(record)
 
     app.add_typer(comp, name="compliance")
     app.add_typer(audit, name="audit")
