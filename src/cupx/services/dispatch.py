@@ -23,6 +23,7 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -142,6 +143,7 @@ class Dispatcher:
         self.rand = rand
         self._buckets = {ch: TokenBucket(rate) for ch, rate in self.config.rate_limits.items() if rate > 0}
         self._defaults_loaded = False
+        self._pipeline = ThreadPoolExecutor(1, thread_name_prefix="dispatch-send")
         _fill_from_settings(self.config, getattr(uow_factory, "__self__", None))
 
     def run(self, *, max_batches: int | None = None, now: datetime | None = None) -> DispatchReport:
@@ -167,15 +169,22 @@ class Dispatcher:
         if not rows:
             return report
         batch = self.load(rows)
-        prepared: list[Prepared] = []
-        settled: list[Outcome] = []
-        for row in rows:
-            item = self.prepare(row, batch, now)
-            (prepared if isinstance(item, Prepared) else settled).append(item)  # type: ignore[arg-type]
-        self._record(settled, now, report)
         step = max(1, self.config.record_every)
-        for i in range(0, len(prepared), step):
-            self._record(self._send(prepared[i:i + step], now), now, report)
+        in_flight: Future[list[Outcome]] | None = None
+        # Pipelined: chunk k is sent on the sender thread while chunk k+1 is rendered and checked here,
+        # so the network waits of one overlap the CPU work of the other; chunks are recorded in order.
+        for i in range(0, len(rows), step):
+            prepared: list[Prepared] = []
+            settled: list[Outcome] = []
+            for row in rows[i:i + step]:
+                item = self.prepare(row, batch, now)
+                (prepared if isinstance(item, Prepared) else settled).append(item)  # type: ignore[arg-type]
+            if in_flight is not None:
+                self._record(in_flight.result(), now, report)
+            self._record(settled, now, report)
+            in_flight = self._pipeline.submit(self._send, prepared, now) if prepared else None
+        if in_flight is not None:
+            self._record(in_flight.result(), now, report)
         return report
 
     def load(self, rows: Sequence[OutboxRow]) -> Batch:
@@ -401,6 +410,7 @@ class Dispatcher:
         return Outcome(row, S.FAILED, error=prefix + exc.reason)
 
     def close(self) -> None:
+        self._pipeline.shutdown(wait=True)
         for sender in self.senders.values():
             sender.close()
 

@@ -1,4 +1,5 @@
-"""Email over SMTP (smtplib): STARTTLS and login when configured, a pool of kept-open connections.
+"""Email over SMTP (smtplib): STARTTLS and login when configured, a pool of kept-open connections
+(4 by default: a relay answers each command after a round trip, so parallel connections hide it).
 
 Every message has a deterministic `Message-ID` derived from its outbox key, so a re-send after a crash
 carries the same id (relays and mailbox providers drop repeats by it), plus `List-Unsubscribe` with the
@@ -47,7 +48,7 @@ class SmtpSender(ChannelSender):
 
     def __init__(self, host: str, port: int = 25, *, mail_from: str, user: str | None = None,
                  password: str | None = None, starttls: bool = False, timeout: float = 10.0,
-                 connections: int = 1) -> None:
+                 connections: int = 4) -> None:
         self.host, self.port, self.mail_from = host, port, mail_from
         self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
         self.connections = max(1, connections)
