@@ -50,16 +50,26 @@ def _about(st: State, e: Event, group: str) -> bool:
     return any(st.group(d) == group for d in debts)
 
 
-def counted_calls(st: State, person: str, group: str, zone_name: str) -> Iterator[Event]:
+def classified_calls(st: State, person: str, group: str, zone_name: str) -> Iterator[tuple[Event, str]]:
+    """Placed calls to `person` about `group`, each with 'counted' or the reason it is excluded."""
     wrong = {e.number for e in st.of(E.WRONG_NUMBER_LEARNED)} | {
         p.number for p in st.ctx.phones if (p.model_extra or {}).get("wrong_number") is True}
     windows = consent_windows(st, person, group, zone_name)
     for e in st.of(E.CALL_PLACED):
-        if (e.person or st.consumer_id) != person or e.outcome in _NOT_CONNECTED or e.number in wrong:
+        if (e.person or st.consumer_id) != person or not _about(st, e, group):
             continue
-        if not _about(st, e, group) or any(a <= e.at < b for a, b in windows):
-            continue
-        yield e
+        if e.outcome in _NOT_CONNECTED:
+            yield e, str(e.outcome)
+        elif e.number in wrong:
+            yield e, "wrong_number"
+        elif any(a <= e.at < b for a, b in windows):
+            yield e, "consent"
+        else:
+            yield e, "counted"
+
+
+def counted_calls(st: State, person: str, group: str, zone_name: str) -> Iterator[Event]:
+    return (e for e, why in classified_calls(st, person, group, zone_name) if why == "counted")
 
 
 def _check_group(st: State, person: str, group: str) -> None:
@@ -69,10 +79,18 @@ def _check_group(st: State, person: str, group: str) -> None:
             continue  # 1006.14(b)(3)(i): a consented call counts for neither (A) nor (B)
         day = st.at.astimezone(tz).date()
         start = day - timedelta(days=6)
-        days = [e.at.astimezone(tz).date() for e in counted_calls(st, person, group, zone_name)]
+        classified = [(e.at.astimezone(tz).date(), why) for e, why in classified_calls(st, person, group, zone_name)]
+        days = [d for d, why in classified if why == "counted"]
         in_window = sum(1 for d in days if start <= d <= day)
         key = f"{group}@{zone_name}"
         st.computed.setdefault("call_counts_7d", {})[key] = in_window + 1
+        excluded: dict[str, int] = {}
+        for d, why in classified:
+            if why != "counted" and start <= d <= day:
+                excluded[why] = excluded.get(why, 0) + 1
+        st.computed.setdefault("call_windows", {})[key] = {
+            "window": f"{start.isoformat()}..{day.isoformat()}", "counted_including_this": in_window + 1,
+            "excluded": excluded}
         if in_window + 1 > 7:
             st.block(Code.REGF_CALL_FREQ_7IN7)
         if sum(1 for d in days if d == day) + 1 >= 4:
