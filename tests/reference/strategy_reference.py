@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from cupx.strategy.assignment import arm_for_bucket, bucket
+from cupx.strategy.catalogue import CHANNEL_REQUIRES
 from cupx.strategy.schema import Conditions, Segment, Step, Strategy, Test
 from cupx.strategy.vocabulary import HOLD_REASONS, DecisionKind, Reason, SkipReason
 
@@ -69,6 +70,11 @@ def _expired(row: dict[str, Any], st: Step) -> bool:
     return st.until_dpd is not None and row["due_offset"] is not None and row["due_offset"] > st.until_dpd
 
 
+def _usable(row: dict[str, Any], st: Step) -> bool:
+    needs = CHANNEL_REQUIRES.get(st.channel)
+    return _rule(row, st.when, st.when_any) and (needs is None or bool(row[needs]))
+
+
 def _segment(strategy: Strategy, row: dict[str, Any]) -> Segment | None:
     return next((g for g in strategy.all_segments if _rule(row, g.when, g.when_any)), None)
 
@@ -115,7 +121,7 @@ def _ladder(strategy: Strategy, row: dict[str, Any], prog: dict[str, dict[str, A
     for st in steps:
         p = prog.get(st.id, {})
         tried, skipped = p.get("attempts", 0) > 0, bool(p.get("skipped"))
-        due, expired, cond = _due(row, st), _expired(row, st), _rule(row, st.when, st.when_any)
+        due, expired, cond = _due(row, st), _expired(row, st), _usable(row, st)
         if due and not expired and cond and not (tried or skipped):
             advance = st
             break
@@ -123,7 +129,7 @@ def _ladder(strategy: Strategy, row: dict[str, Any], prog: dict[str, dict[str, A
             skips.append(f"{st.id}:{SkipReason.EXPIRED if expired else SkipReason.CONDITION_FALSE}")
     for st in reversed(steps):
         p = prog.get(st.id, {})
-        if _due(row, st) and not _expired(row, st) and _rule(row, st.when, st.when_any) and p.get("attempts", 0) > 0:
+        if _due(row, st) and not _expired(row, st) and _usable(row, st) and p.get("attempts", 0) > 0:
             repeat = st
             break
     last = [p["last_on"] for p in prog.values() if p.get("attempts", 0) > 0 and p.get("last_on")]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CHANNELS", "CONTACT_CHANNELS", "FEATURES", "HOLDS", "LEGAL_HOLDS", "WINDOWS", "FeatureKind",
-           "Hold"]
+__all__ = ["CHANNELS", "CHANNEL_REQUIRES", "CONTACT_CHANNELS", "FEATURES", "HOLDS", "LEGAL_HOLDS", "WINDOWS",
+           "FeatureKind", "Hold"]
 
 
 class FeatureKind(StrEnum):
@@ -26,6 +26,8 @@ class FeatureKind(StrEnum):
 CONTACT_CHANNELS = ("sms", "email", "letter", "call")  # channels counted in attempt windows
 WINDOWS = (1, 7, 30)  # attempt and right-party-contact windows, days ending with the run date
 CHANNELS = ("sms", "email", "letter", "call_task", "review", "agency")  # what a step may use (contract C5)
+# A step on these channels is only usable when the customer has a usable contact point of that kind.
+CHANNEL_REQUIRES = {"sms": "has_mobile", "email": "has_email", "letter": "has_address"}
 
 _N, _T, _F = FeatureKind.NUMBER, FeatureKind.TEXT, FeatureKind.FLAG
 

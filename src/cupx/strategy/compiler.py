@@ -16,6 +16,8 @@ How a debt is decided, in order (first that applies):
    recorded (`skips`), so a harsher step is only reached after the softer ones were tried or skipped
    for a recorded reason. Progress is state (what was tried in this episode), not "dpd == N", so a
    night that did not run never makes a debt jump a step: it takes the next step on the next run.
+   A step on `sms`, `email` or `letter` also requires a usable mobile, email address or postal address
+   (`has_mobile`, `has_email`, `has_address`): without one it is skipped (condition_false), never sent.
 6. otherwise the last tried step that is still due may repeat (attempts left and cooldown over)
    -> contact STEP_REPEAT, else no_action MAX_ATTEMPTS / COOLDOWN / NO_STEP_DUE.
 `min_days_between_contacts` turns a contact into no_action MIN_GAP when the debt was contacted more
@@ -33,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from cupx.strategy.assignment import arm_expr, bucket_expr
+from cupx.strategy.catalogue import CHANNEL_REQUIRES
 from cupx.strategy.conditions import conditions_expr, rule_expr
 from cupx.strategy.schema import Step, Strategy
 from cupx.strategy.vocabulary import HOLD_REASONS, DecisionKind, Reason, SkipReason, StepStatus
@@ -145,6 +148,8 @@ class CompiledStrategy:
         for i, step in enumerate(self.steps):
             due, expired = _due(step), _expired(step)
             cond = rule_expr(step.when, step.when_any)
+            if step.channel in CHANNEL_REQUIRES:  # no usable contact point: the step is skipped, never sent
+                cond = cond & pl.col(CHANNEL_REQUIRES[step.channel]).fill_null(False)
             settled = _bit("attempted_mask", i) | _bit("skipped_mask", i)
             cols += [(due & ~expired & cond).alias(f"_u{i}"),
                      (due & ~settled & (expired | ~cond)).alias(f"_x{i}"),
