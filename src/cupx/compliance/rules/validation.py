@@ -92,11 +92,30 @@ def _notice_end_date(st: State) -> None:
             st.block(Code.REGF_VALIDATION_END_DATE_TOO_EARLY)
 
 
+def _period_facts(st: State) -> None:
+    """Validation dates of the latest deliverable notice on the action's debts (for the record)."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for debt_id in st.action_debts():
+        notices = [n for n in st.of(E.VALIDATION_NOTICE) if st.concerns(n, debt_id) and not n.undeliverable]
+        if notices:
+            n = notices[-1]
+            vp = validation_period(n.provided_on or n.at.astimezone(zone(st.ctx.collector_business_tz)).date())
+            last = max(vp.end, n.stated_end_date) if n.stated_end_date else vp.end
+            found[debt_id] = (vp.assumed_receipt_date.isoformat(), last.isoformat(), vp.legal_minimum_end.isoformat())
+    if len(set(found.values())) == 1:
+        receipt, end, legal = next(iter(found.values()))
+        st.computed.update(assumed_receipt_date=receipt, validation_period_end=end, legal_minimum_end=legal)
+    elif found:
+        st.computed["validation_period_end"] = {d: v[1] for d, v in found.items()}
+
+
 def check(st: State) -> None:
     if not st.regf:
         return
     _compute(st)
     _notice_end_date(st)
+    if st.action.type in _BLOCKED_ACTIONS and st.of(E.VALIDATION_NOTICE):
+        _period_facts(st)
     act = st.action
     if act.type not in _BLOCKED_ACTIONS:
         return
