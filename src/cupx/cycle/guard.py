@@ -18,7 +18,7 @@ import polars as pl
 from cupx.cycle.interim_guard import interim_evaluate_batch
 from cupx.cycle.schedule import window_frame
 
-__all__ = ["GUARD_CHANNEL", "GuardResult", "guard_contacts"]
+__all__ = ["GUARD_CHANNEL", "GuardResult", "guard_contacts", "guard_events"]
 
 GUARD_CHANNEL = {"sms": "text", "email": "email", "letter": "letter", "call_task": "call"}
 _TIME = "REGF_INCONVENIENT_TIME"
@@ -39,6 +39,21 @@ def _evaluate(customers: pl.DataFrame, events: pl.DataFrame, actions: pl.DataFra
         return interim_evaluate_batch(customers, events, actions), "interim"
 
 
+def guard_events(events: pl.DataFrame) -> pl.DataFrame:
+    """The C3 event columns the payload carries (RULES.md 6.2): medium, target, written, initiated_by."""
+    if "payload" not in events.columns:
+        return events
+    p = pl.col("payload").fill_null("")
+    return events.with_columns(
+        medium=p.str.json_path_match("$.medium"),
+        target=pl.coalesce(p.str.json_path_match("$.target"), p.str.json_path_match("$.number"),
+                           p.str.json_path_match("$.address")),
+        written=p.str.json_path_match("$.written").replace_strict({"true": True, "false": False}, default=None,
+                                                                  return_dtype=pl.Boolean),
+        initiated_by=p.str.json_path_match("$.initiated_by"),
+    ).drop("payload")
+
+
 def guard_contacts(contacts: pl.DataFrame, customers: pl.DataFrame, events: pl.DataFrame,
                    as_of: date) -> GuardResult:
     """contacts: customer_id, channel, message_debt_ids; customers: customer_id, tz_candidates."""
@@ -56,7 +71,7 @@ def guard_contacts(contacts: pl.DataFrame, customers: pl.DataFrame, events: pl.D
     if actions.height:
         ids = actions.select("customer_id").unique()
         cust = customers.join(ids, on="customer_id", how="semi").with_columns(pl.col("tz_candidates").fill_null(""))
-        evs = events.join(ids, on="customer_id", how="semi")
+        evs = guard_events(events.join(ids, on="customer_id", how="semi"))
         # The window start is null when the zones share no window: ask at midnight so the guard says why.
         asked = actions.with_columns(pl.col("at").fill_null(pl.lit(as_of).cast(pl.Datetime("us", "UTC"))))
         answers, guard = _evaluate(cust, evs, asked)

@@ -25,7 +25,7 @@ INPUT_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
                        "reverses_id": _I},
     # learned before the end of the run date
     "contact_events": {"customer_id": _I, "debt_id": _I, "type": _S, "channel": _S, "at": _T, "right_party": _B,
-                       "outcome": _S},
+                       "outcome": _S, "payload": _S},  # payload (JSON) only for the event types the guard reads
     # customers with a usable contact point of each kind (one column: customer_id)
     "mobiles": {"customer_id": _I},
     "emails": {"customer_id": _I},

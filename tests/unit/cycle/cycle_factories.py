@@ -55,9 +55,9 @@ class Portfolio:
         return did
 
     def event(self, customer_id: int, type_: str, at: datetime, *, channel: str | None = None,
-              right_party: bool = False, debt_id: int | None = None) -> None:
+              right_party: bool = False, debt_id: int | None = None, payload: str | None = None) -> None:
         self.add("contact_events", customer_id=customer_id, debt_id=debt_id, type=type_, channel=channel,
-                 at=at.astimezone(UTC), right_party=right_party, outcome=None)
+                 at=at.astimezone(UTC), right_party=right_party, outcome=None, payload=payload)
 
     def inputs(self) -> CycleInputs:
         return CycleInputs({name: pl.DataFrame(rows, schema=INPUT_SCHEMAS[name], orient="row")

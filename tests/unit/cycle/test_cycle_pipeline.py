@@ -100,6 +100,25 @@ def test_holds_and_guard_block_contact() -> None:
     assert blocked["message_key"] is None
 
 
+def test_medium_restriction_from_the_event_payload_blocks_that_medium_only() -> None:
+    p = Portfolio()
+    texts, calls = p.customer(email=False), p.customer(email=False)
+    _no_experiments(p, [texts, calls])
+    d1, d2 = p.debt(texts, dpd=1), p.debt(calls, dpd=1)
+    for c in (texts, calls):
+        p.event(c, "medium_restriction", datetime(2026, 11, 1, tzinfo=UTC), payload='{"medium": "text"}')
+    day = _nights(p, [AS_OF])[0]
+    assert _row(day, d1)["kind"] == "blocked" and "REGF_PROHIBITED_MEDIUM" in _row(day, d1)["reasons"]
+    assert _row(day, d2)["channel"] == "sms" and _row(day, d2)["kind"] == "blocked"
+    # a restriction to email does not block a text
+    q = Portfolio()
+    c = q.customer(email=False)
+    _no_experiments(q, [c])
+    d = q.debt(c, dpd=1)
+    q.event(c, "medium_restriction", datetime(2026, 11, 1, tzinfo=UTC), payload='{"medium": "email"}')
+    assert _row(_nights(q, [AS_OF])[0], d)["kind"] == "contact"
+
+
 def test_send_time_is_the_common_local_window() -> None:
     p = Portfolio()
     c = p.customer(tz="America/New_York,America/Los_Angeles")

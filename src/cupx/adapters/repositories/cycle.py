@@ -49,8 +49,11 @@ _QUERIES = {
                  "WHERE id IN (SELECT customer_id FROM debts WHERE __OPEN__) __CUSTID__",
     "ledger_entries": "SELECT id, debt_id, kind, amount_minor, effective_date, reverses_id FROM ledger_entries "
                       "WHERE effective_date <= :as_of AND debt_id IN (__OPEN_DEBTS__)",
+    # payload only where the guard needs its fields (medium, target, written, initiated_by): rare event types
     "contact_events": "SELECT customer_id, debt_id, type, COALESCE(channel, ''), __AT__ AS at, right_party, "
-                      "COALESCE(outcome, '') "
+                      "COALESCE(outcome, ''), CASE WHEN type IN ('medium_restriction', 'cease_notice', 'dispute', "
+                      "'electronic_opt_out', 'telephone_conversation', 'tcpa_revocation', 'original_creditor_request') "
+                      "THEN payload ELSE '' END "
                       "FROM contact_events WHERE at < :end AND (at >= :since OR type NOT IN "
                       "('text_sent', 'email_sent', 'letter_sent', 'call_placed')) __CUST__",
     "mobiles": "SELECT DISTINCT customer_id FROM customer_phones WHERE type = 'mobile' "
