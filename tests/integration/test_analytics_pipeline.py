@@ -126,3 +126,36 @@ def test_cli_model_and_uci_commands(runtime: Runtime, tmp_path: Path, monkeypatc
     assert out.exit_code == 0 and json.loads(out.output)[0]["feature"] == "score"
     out = cli.invoke(app, ["model", "list"])
     assert "* cli-1" in out.output
+
+
+def test_train_on_a_ledger_only_portfolio(runtime: Runtime) -> None:
+    """No statements at all: features and labels come from the ledger and contacts alone."""
+    from cupx.adapters.tables.core import contact_events, customers, debts, ledger_entries
+
+    rng = np.random.default_rng(4)
+    n = 300
+    payer = rng.random(n) < 0.5
+    with runtime.engine.begin() as conn:
+        conn.execute(customers.insert(), [{"id": i, "external_id": f"c{i}", "name_enc": b"x", "row_hash": "h",
+                                           "created_at": NOW, "updated_at": NOW} for i in range(1, n + 1)])
+        conn.execute(debts.insert(), [{"id": i, "external_id": f"d{i}", "customer_id": i, "creditor": "Acme",
+                                       "product": "other", "currency": "USD", "original_minor": 90_000,
+                                       "row_hash": "h", "created_at": NOW, "updated_at": NOW}
+                                      for i in range(1, n + 1)])
+        def entry(i: int, kind: str, minor: int, day: date) -> dict[str, object]:
+            # posted the day it took effect: an entry posted later is unknown to earlier cut-offs
+            return {"debt_id": i, "kind": kind, "amount_minor": minor, "currency": "USD", "effective_date": day,
+                    "posted_at": datetime(day.year, day.month, day.day, 12, tzinfo=UTC)}
+
+        rows = [entry(i, "charge", 90_000, date(2026, 1, 1)) for i in range(1, n + 1)]
+        for i in range(1, n + 1):  # payers pay 10,000 between the 5th and the 20th of each month from February
+            if payer[i - 1]:
+                rows += [entry(i, "payment", 10_000, date(2026, m, int(rng.integers(5, 20)))) for m in range(2, 9)]
+        conn.execute(ledger_entries.insert(), rows)
+        conn.execute(contact_events.insert(), [{"customer_id": i, "type": "text_sent", "channel": "sms",
+                                                "at": datetime(2026, 6, 20, tzinfo=UTC)} for i in range(1, n + 1)])
+    with runtime.uow() as uow:
+        result, record = train_model(uow, as_of=date(2026, 7, 1), now=NOW, snapshots=3, rounds=30,
+                                     version="ledger-1")
+    assert record.params["trees"] >= 1
+    assert result.metrics["auc"] > 0.9  # paying last month is a near-perfect signal here
