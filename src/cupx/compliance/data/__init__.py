@@ -1,1 +1,3 @@
-"""Reviewed data tables of the guard (area-code zones, holidays, rule set versions)."""
+"""Reviewed data tables of the guard (area-code zones and states, holidays, jurisdiction profiles)."""
+
+__all__: list[str] = []

@@ -17,7 +17,7 @@ from cupx.compliance.codes import Advisory, Code
 from cupx.compliance.models import ActionType, Event, EventType
 from cupx.compliance.state import State, zone
 
-__all__ = ["check", "consent_windows", "counted_calls"]
+__all__ = ["check", "classified_calls", "consent_windows", "counted_calls"]
 
 E = EventType
 _NOT_CONNECTED = frozenset({"busy", "not_in_service"})
