@@ -159,3 +159,28 @@ def test_train_on_a_ledger_only_portfolio(runtime: Runtime) -> None:
                                      version="ledger-1")
     assert record.params["trees"] >= 1
     assert result.metrics["auc"] > 0.9  # paying last month is a near-perfect signal here
+
+
+def test_models_dashboard_page(uci_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    from argon2 import PasswordHasher
+    from fastapi.testclient import TestClient
+
+    from cupx.entrypoints.api import create_app
+    from cupx.services import staff
+    from cupx.services.staff import create_token, create_user
+
+    monkeypatch.setattr(staff, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    with uci_runtime.uow() as uow:
+        create_user(uow, "boss", "correct horse battery staple", "manager")
+    with uci_runtime.uow() as uow:
+        token = create_token(uow, "boss", name="t")
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(uci_runtime)) as client:
+        empty = client.get("/dashboard/models", headers=headers)
+        assert empty.status_code == 200 and "No model is registered yet" in empty.text
+        with uci_runtime.uow() as uow:
+            train_model(uow, as_of=UCI_AS_OF, now=NOW, snapshots=1, rounds=5, version="page-1")
+        with uci_runtime.uow() as uow:
+            activate_model(uow, "page-1", now=NOW, by="tester")
+        page = client.get("/dashboard/models", headers=headers)
+    assert page.status_code == 200 and "page-1" in page.text and "Drift of the active model" in page.text
