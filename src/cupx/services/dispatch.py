@@ -24,8 +24,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,7 @@ from cupx.comms.required import Element
 from cupx.comms.retry import TokenBucket, backoff_delay
 from cupx.comms.status import OutboxStatus
 from cupx.domain.errors import Conflict, ValidationError
+from cupx.services.dispatch_config import DispatchConfig, DispatchReport, fill_from_settings
 from cupx.services.dispatch_guard import (
     TIME_CODES,
     ComplianceGuard,
@@ -55,7 +56,7 @@ from cupx.services.dispatch_ports import (
     SendError,
     TemplateRepository,
 )
-from cupx.services.dispatch_render import Branding, choose_target, postal_block, resolve_template, template_data
+from cupx.services.dispatch_render import choose_target, postal_block, resolve_template, template_data
 from cupx.services.uow import UnitOfWork
 
 __all__ = ["DispatchConfig", "DispatchReport", "Dispatcher", "Prepared"]
@@ -69,49 +70,6 @@ _CONFIRMATION_EXEMPT = frozenset({"REGF_PROHIBITED_MEDIUM", "TCPA_CONSENT_REVOKE
                                   "REGF_EMAIL_NO_PROCEDURE", "TCPA_NO_CONSENT"})
 _MISSING_CODE = {str(Element.OPT_OUT_INSTRUCTION): "REGF_OPT_OUT_NOTICE_MISSING",
                  str(Element.DEBT_COLLECTOR_DISCLOSURE): "REGF_DISCLOSURE_MISSING"}
-
-
-@dataclass
-class DispatchConfig:
-    batch_size: int = 200
-    lease: timedelta = timedelta(minutes=5)
-    max_attempts: int = 8
-    backoff_base_s: float = 30.0
-    backoff_cap_s: float = 3600.0
-    record_every: int = 100  # messages sent between two recordings: bounds what a crash leaves to re-send
-    rate_limits: Mapping[str, float] = field(default_factory=dict)  # channel -> messages per second
-    channels: tuple[str, ...] | None = None
-    brand: Branding = field(default_factory=Branding)
-    tenant: str = "default"
-    unsubscribe_url: Callable[[int], str] | None = None  # customer_emails.id -> one-click opt-out URL
-
-
-@dataclass
-class DispatchReport:
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    rescheduled: int = 0
-    blocked: int = 0
-    failed: int = 0
-    recorded: int = 0
-
-    def add(self, other: DispatchReport) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
-    def count(self, outcome: Outcome) -> None:
-        if outcome.status == S.SENT:
-            self.sent += 1
-        elif outcome.status == S.PENDING:
-            if outcome.scheduled_at is not None:
-                self.rescheduled += 1
-            else:
-                self.retried += 1
-        elif outcome.status == S.BLOCKED:
-            self.blocked += 1
-        elif outcome.status == S.FAILED:
-            self.failed += 1
 
 
 @dataclass
@@ -144,7 +102,7 @@ class Dispatcher:
         self._buckets = {ch: TokenBucket(rate) for ch, rate in self.config.rate_limits.items() if rate > 0}
         self._defaults_loaded = False
         self._pipeline = ThreadPoolExecutor(1, thread_name_prefix="dispatch-send")
-        _fill_from_settings(self.config, getattr(uow_factory, "__self__", None))
+        fill_from_settings(self.config, getattr(uow_factory, "__self__", None))
 
     def run(self, *, max_batches: int | None = None, now: datetime | None = None) -> DispatchReport:
         """Dispatch batches until nothing is due (or `max_batches`)."""
@@ -413,21 +371,6 @@ class Dispatcher:
         self._pipeline.shutdown(wait=True)
         for sender in self.senders.values():
             sender.close()
-
-
-def _fill_from_settings(config: DispatchConfig, runtime: Any) -> None:
-    """When the unit-of-work factory is a runtime's `uow`, default the unsubscribe links and portal URL."""
-    settings = getattr(runtime, "settings", None)
-    if settings is None:
-        return
-    from cupx.services.inbound import unsubscribe_url_factory
-
-    if config.unsubscribe_url is None:
-        config.unsubscribe_url = unsubscribe_url_factory(settings.secret_key, settings.public_base_url)
-    if config.brand == Branding():
-        base = settings.public_base_url.rstrip("/")
-        config.brand = Branding(website=base, portal_url=f"{base}/portal")
-    config.tenant = settings.tenant
 
 
 def _local_today(cp: ContactPoints, now: datetime) -> Any:

@@ -196,7 +196,9 @@ def record_email_event(runtime: _Runtime, kind: str, *, address: str | None = No
         if not repo.record_inbound({"provider_id": key, "channel": "email", "kind": kind, "from_hash": address_hash,
                                     "customer_id": refs[0].customer_id if refs else None, "received_at": now}):
             return False
-        row = repo.sent_message(message_id) if message_id else None
+        row = None
+        if message_id:  # relays quote the Message-ID with or without its angle brackets
+            row = repo.sent_message(message_id) or repo.sent_message(f"<{message_id.strip('<>')}>")
         if row is not None and kind in ("bounce", "delivered"):
             target = OutboxStatus.UNDELIVERED if kind == "bounce" else OutboxStatus.DELIVERED
             if OutboxStatus(row["status"]).can_move_to(target):

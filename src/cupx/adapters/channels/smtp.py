@@ -56,6 +56,7 @@ class SmtpSender(ChannelSender):
         self._all: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._down: str | None = None  # set when the relay could not be reached: fail the rest fast
 
     def _connect(self) -> smtplib.SMTP:
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
@@ -104,9 +105,11 @@ class SmtpSender(ChannelSender):
         return "\r\n".join(lines).encode("ascii") + b"\r\n\r\n" + body
 
     def send(self, m: OutgoingMessage) -> str:
+        if self._down is not None:  # the relay was unreachable moments ago in this chunk: do not wait again
+            raise TransientSendError(self._down)
         data = self.build(m)
         try:
-            self._smtp().sendmail(self.mail_from, [m.to], data)
+            self._sendmail(m.to, data)
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             codes = [code for code, _ in exc.recipients.values()]
@@ -120,8 +123,21 @@ class SmtpSender(ChannelSender):
             raise (PermanentSendError if exc.smtp_code >= 500 else TransientSendError)(reason) from None
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise TransientSendError(f"SMTP {self.host}:{self.port} unavailable: {exc}") from None
+            self._down = f"SMTP {self.host}:{self.port} unavailable: {exc}"
+            raise TransientSendError(self._down) from None
         return message_id_for(m.key, self.mail_from)
+
+    def _sendmail(self, to: str, data: bytes) -> None:
+        """Send on this thread's connection; a kept-open connection the relay closed meanwhile is
+        replaced once (a stale connection is normal after idling, not an outage)."""
+        fresh = getattr(self._local, "smtp", None) is None
+        try:
+            self._smtp().sendmail(self.mail_from, [to], data)
+        except smtplib.SMTPServerDisconnected:
+            if fresh:
+                raise
+            self._drop()
+            self._smtp().sendmail(self.mail_from, [to], data)
 
     def _reset(self) -> None:
         try:
@@ -130,6 +146,7 @@ class SmtpSender(ChannelSender):
             self._drop()
 
     def send_many(self, messages: Sequence[OutgoingMessage]) -> list[str | SendError]:
+        self._down = None  # each chunk tries the relay again (the dispatcher backs off between chunks)
         if self.connections == 1 or len(messages) < 2:
             return super().send_many(messages)
         if self._pool is None:
