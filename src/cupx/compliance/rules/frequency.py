@@ -58,7 +58,9 @@ def classified_calls(st: State, person: str, group: str, zone_name: str) -> Iter
     for e in st.of(E.CALL_PLACED):
         if (e.person or st.consumer_id) != person or not _about(st, e, group):
             continue
-        if e.outcome in _NOT_CONNECTED:
+        if e.initiated_by == "consumer" or (e.model_extra or {}).get("direction") == "inbound":
+            yield e, "inbound"  # the collector did not place it (comment 14(b)(2)(i)-1.ii)
+        elif e.outcome in _NOT_CONNECTED:
             yield e, str(e.outcome)
         elif e.number in wrong:
             yield e, "wrong_number"
