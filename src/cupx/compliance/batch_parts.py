@@ -158,7 +158,7 @@ def frequency_codes(per_debt: pl.DataFrame, zoned: pl.DataFrame, evs: pl.DataFra
             "_ord", "debt", "zone").unique()
         calls = calls.join(in_consent, on=["_ord", "debt", "zone"], how="anti")
     placed = rel.filter((pl.col("type") == "call_placed") & ~pl.col("outcome").fill_null("").is_in(
-        ["busy", "not_in_service"]))
+        ["busy", "not_in_service"]) & (pl.col("initiated_by").fill_null("collector") != "consumer"))
     wrong = evs.filter(pl.col("type") == "wrong_number_learned").select("_ord", "target").unique()
     if wrong.height:
         placed = placed.join(wrong, on=["_ord", "target"], how="anti")
