@@ -14,6 +14,7 @@ import base64
 import itertools
 import json
 import socket
+import ssl
 import threading
 from collections import Counter
 from email import message_from_bytes, policy
@@ -25,10 +26,13 @@ __all__ = ["SmsProviderServer", "SmtpCapture"]
 
 
 class SmtpCapture:
-    """An aiosmtpd server on 127.0.0.1 keeping every message; `down` makes it answer 421/451."""
+    """An aiosmtpd server on 127.0.0.1 keeping every message; `down` makes it answer 451. With
+    `tls_context` it requires STARTTLS, with `credentials` it requires AUTH (LOGIN/PLAIN)."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *, tls_context: ssl.SSLContext | None = None,
+                 credentials: tuple[str, str] | None = None) -> None:
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult, LoginPassword
 
         outer = self
         self.messages: list[Any] = []
@@ -55,7 +59,16 @@ class SmtpCapture:
                 self.port = self.server.sockets[0].getsockname()[1]
                 super()._trigger_server()
 
-        self._controller = PortZeroController(Handler(), hostname="127.0.0.1", port=port)
+        def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+            ok = isinstance(data, LoginPassword) and credentials is not None and \
+                (data.login.decode(), data.password.decode()) == credentials
+            return AuthResult(success=ok)
+
+        self.logins: list[str] = []
+        self._controller = PortZeroController(
+            Handler(), hostname="127.0.0.1", port=port, tls_context=tls_context,
+            require_starttls=tls_context is not None, auth_required=credentials is not None,
+            auth_require_tls=tls_context is not None, authenticator=authenticator if credentials else None)
 
     def __enter__(self) -> SmtpCapture:
         self._controller.start()

@@ -48,10 +48,11 @@ class SmtpSender(ChannelSender):
 
     def __init__(self, host: str, port: int = 25, *, mail_from: str, user: str | None = None,
                  password: str | None = None, starttls: bool = False, timeout: float = 10.0,
-                 connections: int = 4) -> None:
+                 connections: int = 4, ssl_context: ssl.SSLContext | None = None) -> None:
         self.host, self.port, self.mail_from = host, port, mail_from
         self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
         self.connections = max(1, connections)
+        self.ssl_context = ssl_context  # None: the system's trusted CAs (ssl.create_default_context)
         self._local = threading.local()
         self._all: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
@@ -64,7 +65,7 @@ class SmtpSender(ChannelSender):
             smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         smtp.ehlo()
         if self.starttls:
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=self.ssl_context or ssl.create_default_context())
             smtp.ehlo()
         if self.user:
             smtp.login(self.user, self.password or "")
