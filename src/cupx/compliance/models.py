@@ -337,6 +337,7 @@ class Action(_Model):
     known_location: str | None = None
     reviewer: str | None = None
     significant_effect: bool = True
+    automated: bool = False  # decided solely by automated processing (GDPR Art. 22)
     paid_in_full_on: date | None = None
 
     @field_validator("debt_ids", mode="before")

@@ -24,6 +24,8 @@ A = ActionType
 _SETTLED = frozenset({"paid", "paid_in_full", "settled", "discharged", "discharged_in_bankruptcy"})
 _TRANSFER_EXCEPTIONS = frozenset({"transfer_to_owner", "previous_owner_contract", "merger_acquisition",
                                   "lien_disclosed", "securitisation", "securitization", "collateral"})
+# Decisions with legal or similarly significant effects when taken solely by automated processing.
+_SIGNIFICANT = frozenset({A.FILE_LAWSUIT, A.SELL_DEBT, A.TRANSFER_DEBT, A.FURNISH_TO_CRA})
 _ACTIVE = frozenset({"active", "in_collection", "open", "disputed", "in_arrears", "default", None})
 
 
@@ -87,7 +89,8 @@ def _gdpr(st: State) -> None:
             st.block(Code.GDPR_ERASURE_EXEMPT)
             st.partial = True
             st.computed["erasure_scope"] = "optional_data_only"
-    if act.type == A.AUTOMATED_DECISION and act.significant_effect:
+    significant = act.type == A.AUTOMATED_DECISION or (act.automated and act.type in _SIGNIFICANT)
+    if significant and act.significant_effect:
         reviewed = act.reviewer or any(e.reviewer for e in st.of(E.HUMAN_REVIEW))
         if not reviewed:
             st.block(Code.GDPR_ART22_HUMAN_REVIEW)
