@@ -33,6 +33,7 @@ events_st = st.lists(st.fixed_dictionaries({
     "medium": st.sampled_from(["mail", "email", "telephone_call", "text", "electronic"]),
     "target": st.sampled_from([NUMBER, OTHER, "c@example.com", None]),
     "written": st.sampled_from([True, False]),
+    "lag_days": st.integers(0, 6),
 }), max_size=14)
 
 action_st = st.fixed_dictionaries({
@@ -55,12 +56,16 @@ def _single_event(e: dict[str, Any]) -> dict[str, Any]:
         out["medium"] = e["medium"]
     if e["type"] in ("dispute", "original_creditor_request"):
         out["written"] = e["written"]
+        if e.get("lag_days"):  # postmark / submission evidence before receipt (C-6)
+            out["submitted_at"] = (at - timedelta(days=e["lag_days"])).isoformat()
     if e["type"] in ("medium_restriction", "electronic_opt_out", "wrong_number_learned", "tcpa_consent",
                      "tcpa_revocation") and e["target"] is not None:
         key = "address" if "@" in e["target"] else "number"
         out[key] = e["target"]
     if e["type"] == "validation_notice":
         out["provided_on"] = at.date().isoformat()
+        if e.get("lag_days", 0) > 3:  # a printed end date later than the computed one
+            out["stated_end_date"] = (at.date() + timedelta(days=40)).isoformat()
     return out
 
 
@@ -95,9 +100,14 @@ def _batch(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, 
                      "debt_id": e["debt"], "outcome": single.get("outcome"), "medium": single.get("medium"),
                      "target": single.get("number") or single.get("address"), "written": single.get("written"),
                      "provided_on": datetime.fromisoformat(single["provided_on"]).date()
-                     if "provided_on" in single else None})
+                     if "provided_on" in single else None,
+                     "stated_end_date": datetime.fromisoformat(single["stated_end_date"]).date()
+                     if "stated_end_date" in single else None,
+                     "submitted_at": datetime.fromisoformat(single["submitted_at"])
+                     if "submitted_at" in single else None})
     schema = {"customer_id": pl.Int64, "type": pl.Utf8, "at": pl.Datetime("us", "UTC"), "debt_id": pl.Int64,
-              "outcome": pl.Utf8, "medium": pl.Utf8, "target": pl.Utf8, "written": pl.Boolean, "provided_on": pl.Date}
+              "outcome": pl.Utf8, "medium": pl.Utf8, "target": pl.Utf8, "written": pl.Boolean, "provided_on": pl.Date,
+              "stated_end_date": pl.Date, "submitted_at": pl.Datetime("us", "UTC")}
     ev = pl.DataFrame(rows, schema=schema)
     at = BASE + timedelta(minutes=act["minutes"])
     if act["channel"] == "letter":  # date-only action: the single form sees the whole business day
@@ -119,6 +129,7 @@ dense_calls_st = st.lists(st.fixed_dictionaries({
     "debt": st.sampled_from([1, 1, 2]),
     "outcome": st.sampled_from(["no_answer", "no_answer", "answered", "busy"]),
     "medium": st.just("mail"), "target": st.sampled_from([NUMBER, NUMBER, OTHER]), "written": st.just(True),
+    "lag_days": st.just(0),
 }), min_size=6, max_size=16)
 dense_action_st = st.fixed_dictionaries({
     "channel": st.just("call"), "minutes": st.integers(12 * 24 * 60 + 600, 13 * 24 * 60),
