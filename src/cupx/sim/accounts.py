@@ -120,7 +120,9 @@ def _ledger(rng: np.random.Generator, debts: pl.DataFrame, as_of: date) -> pl.Da
     return out.select(
         pl.concat_str([pl.col("debt_external_id"), pl.lit("-"), pl.col("suffix")]).alias("external_id"),
         "debt_external_id", "kind", major(pl.col("amount_minor")).alias("amount"), "currency",
-        "effective_date", pl.lit("").alias("posted_at"), pl.lit("").alias("component"),
+        # known since noon UTC of its effective day: history must not look posted "today" to the cycle
+        "effective_date", pl.concat_str([pl.col("effective_date").dt.strftime("%Y-%m-%d"),
+                                         pl.lit("T12:00:00+00:00")]).alias("posted_at"), pl.lit("").alias("component"),
         pl.lit("").alias("reverses_external_id"), pl.lit("simulated history").alias("memo"),
     ).sort("external_id")
 
