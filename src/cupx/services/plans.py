@@ -287,15 +287,24 @@ def unapply_from_plans(uow: UnitOfWork, customer_id: int, parts: Mapping[int, in
     return []
 
 
-def process_plan_instalments(uow: UnitOfWork, as_of: date, *, now: datetime | None = None) -> dict[str, int]:
-    """Nightly: mark unpaid instalments due before `as_of` missed; append or break; commit once."""
+def process_plan_instalments(uow: UnitOfWork, as_of: date, *, now: datetime | None = None,
+                             chunk: int = 500) -> dict[str, int]:
+    """Nightly: mark unpaid instalments due before `as_of` missed; append or break; commit per chunk.
+
+    Each plan is re-read after its customer's debts are locked, the same order a payment takes
+    (debts, then plan), so a payment arriving meanwhile is neither lost nor deadlocked.
+    """
     now = now or datetime.now(UTC)
     miss = config_of(uow).miss
     plans, cases = uow[PlanStore], uow[CaseStore]
     counts = {"plans": 0, "missed": 0, "broken": 0}
     events: list[object] = []
-    for record in plans.with_overdue(as_of):
+    for stale in plans.with_overdue(as_of):
+        cases.lock_debts(customer_id=stale.plan.customer_id)
+        record = plans.get(stale.plan.id)
         new = record.plan.process_due(as_of, now, miss)
+        if not new:
+            continue
         counts["plans"] += 1
         counts["missed"] += sum(1 for e in new if isinstance(e, InstalmentMissed))
         plans.save(record.plan, now, end_reason=next((e.reason for e in new if isinstance(e, PlanBroken)), None))
@@ -303,6 +312,10 @@ def process_plan_instalments(uow: UnitOfWork, as_of: date, *, now: datetime | No
             counts["broken"] += 1
             _break_cases(cases, record, now)
         events += new
+        if counts["plans"] % chunk == 0:  # bounded transactions: locks are not held for the whole run
+            uow[EventStore].record(events, actor="cycle", at=now)
+            uow.commit()
+            events = []
     uow[EventStore].record(events, actor="cycle", at=now)
     uow.commit()
     return counts

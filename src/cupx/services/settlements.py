@@ -122,12 +122,15 @@ def approve_settlement(uow: UnitOfWork, cmd: ApproveSettlement) -> PlanRecord:
     """Approve a queued settlement; the approver's own authority must cover the discount."""
     cfg = config_of(uow)
     now = cmd.now or datetime.now(UTC)
-    record = uow[PlanStore].get(cmd.plan_id, lock=True)
-    if record.plan.kind != PlanKind.SETTLEMENT or record.plan.status != PlanStatus.PENDING_APPROVAL:
-        raise InvalidTransition(f"plan {cmd.plan_id} is not a settlement waiting for approval", field="plan_id")
+    record = uow[PlanStore].get(cmd.plan_id)
+    if record.plan.kind != PlanKind.SETTLEMENT or record.plan.debt_id is None:
+        raise InvalidTransition(f"plan {cmd.plan_id} is not a settlement", field="plan_id")
+    debt = _debt(uow, record.plan.debt_id)  # lock the debts first, as payments do, then re-read the plan
+    record = uow[PlanStore].get(cmd.plan_id)
+    if record.plan.status != PlanStatus.PENDING_APPROVAL:
+        raise InvalidTransition(f"settlement {cmd.plan_id} is {record.plan.status}, not waiting for approval",
+                                field="plan_id")
     require_authority(cmd.role, record.discount_bp, cfg.settlement)
-    assert record.plan.debt_id is not None
-    debt = _debt(uow, record.plan.debt_id)
     before = len(record.plan.events)
     _activate(uow, record, debt, now, cmd.actor)
     record.plan.events.append(SettlementApproved(record.plan.id, cmd.actor, now))
