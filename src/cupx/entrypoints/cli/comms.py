@@ -33,14 +33,19 @@ def _now() -> datetime:
 def preview_cmd(template_id: str, debt: int = typer.Option(..., "--debt", help="debt id"),
                 channel: str | None = typer.Option(None, "--channel", help="sms, email, letter, call_task"),
                 lang: str | None = typer.Option(None, "--lang", help="language, e.g. en or es"),
+                at: str | None = typer.Option(None, "--at", help="ISO-8601 instant with offset (default: now)"),
                 as_json: bool = typer.Option(False, "--json")) -> None:
-    """Render exactly what would be sent for DEBT now."""
+    """Render exactly what would be sent for DEBT now (or at --at)."""
+    from cupx.domain.errors import ValidationError
     from cupx.services.templates import ensure_default_templates, preview_message
 
     rt = runtime()
     with cli_errors():
+        when = datetime.fromisoformat(at) if at else _now()
+        if when.tzinfo is None:
+            raise ValidationError("--at needs a UTC offset, e.g. 2026-06-02T16:00:00+00:00", field="at")
         ensure_default_templates(rt.uow, _now())
-        p = preview_message(rt.uow, template_id=template_id, debt_id=debt, now=_now(), channel=channel,
+        p = preview_message(rt.uow, template_id=template_id, debt_id=debt, now=when, channel=channel,
                             language=lang)
     if as_json:
         echo_json(p.to_dict())
@@ -102,8 +107,14 @@ def dispatch_cmd(once: bool = typer.Option(False, "--once", help="one batch only
                  batch_size: int = typer.Option(200, "--batch-size"),
                  channel: list[str] = typer.Option([], "--channel", help="only these channels"),
                  celery: bool = typer.Option(False, "--celery", help="queue batches for `cupx worker` instead"),
-                 batches: int = typer.Option(4, "--batches", help="with --celery: how many batch tasks")) -> None:
+                 batches: int = typer.Option(4, "--batches", help="with --celery: how many batch tasks"),
+                 rate: list[str] = typer.Option([], "--rate", help="CHANNEL=PER_SECOND, e.g. sms=30")) -> None:
     """Send the due outbox messages (guard re-checked at send time)."""
+    try:
+        limits = {k: float(v) for k, _, v in (r.partition("=") for r in rate)}
+    except ValueError:
+        typer.echo("error [validation_error] field 'rate': expected CHANNEL=PER_SECOND", err=True)
+        raise typer.Exit(2) from None
     if celery:
         from cupx.entrypoints.worker import dispatch_batch
 
@@ -115,7 +126,7 @@ def dispatch_cmd(once: bool = typer.Option(False, "--once", help="one batch only
     from cupx.services.dispatch import DispatchConfig, Dispatcher
 
     rt = runtime()
-    config = DispatchConfig(batch_size=batch_size, channels=tuple(channel) or None)
+    config = DispatchConfig(batch_size=batch_size, channels=tuple(channel) or None, rate_limits=limits)
     dispatcher = Dispatcher(rt.uow, build_senders(rt.settings), config=config)
     try:
         report = dispatcher.run(max_batches=1 if once else None)
