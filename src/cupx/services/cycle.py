@@ -57,10 +57,16 @@ def live_strategies(uow: UnitOfWork) -> list[LoadedStrategy]:
     return live
 
 
-def load_and_score(uow: UnitOfWork, as_of: date,
-                   customer_ids: list[int] | None = None) -> tuple[CycleInputs, pl.LazyFrame | None]:
-    """The inputs and, when a model is active (contract C7), its scores; None means the rule score."""
-    inputs = uow[CycleStore].load_inputs(as_of, customer_ids)
+def load_and_score(uow: UnitOfWork, as_of: date, customer_ids: list[int] | None = None,
+                   known_before: datetime | None = None) -> tuple[CycleInputs, pl.LazyFrame | None]:
+    """The inputs and, when a model is active (contract C7), its scores; None means the rule score.
+
+    Without `known_before`, a date that has a run uses that run's start (explain sees what the run saw)."""
+    store = uow[CycleStore]
+    if known_before is None:
+        run = store.run(as_of)
+        known_before = run.started_at if run is not None else None
+    inputs = store.load_inputs(as_of, customer_ids, known_before)
     try:
         from cupx.analytics.scoring import score_portfolio
         from cupx.services.models import ModelRegistry, PortfolioReader
@@ -98,7 +104,7 @@ def run_cycle(uow_factory: UowFactory, as_of: date, now: datetime, *,
         run = store.start_run(as_of, now, [[ls.strategy.id, ls.strategy.version, ls.sha256] for ls in loaded])
         uow.commit()
     with uow_factory() as uow:
-        inputs, scores = load_and_score(uow, as_of)
+        inputs, scores = load_and_score(uow, as_of, known_before=run.started_at or now)
         uow[CycleStore].set_phase(run.id, "decide")
         uow.commit()
     t1 = _time.perf_counter()

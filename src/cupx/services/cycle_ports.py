@@ -29,6 +29,7 @@ class RunRecord:
     phase: str  # load | decide | write | done
     attempts: int
     counts: dict[str, Any]
+    started_at: datetime | None = None  # the first attempt's start: the cut-off of what the run knows
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,12 @@ class StrategyVersion:
 
 class CycleStore(abc.ABC):
     @abc.abstractmethod
-    def load_inputs(self, as_of: date, customer_ids: list[int] | None = None) -> CycleInputs:
-        """Every input table as of the run date (optionally for some customers only, for explain)."""
+    def load_inputs(self, as_of: date, customer_ids: list[int] | None = None,
+                    known_before: datetime | None = None) -> CycleInputs:
+        """Every input table as of the run date (optionally for some customers only, for explain).
+
+        `known_before` also excludes events, promises and ledger postings recorded at or after that
+        instant (the run's start), so a rerun or an explain of the date sees what the run saw."""
 
     @abc.abstractmethod
     def run(self, as_of: date) -> RunRecord | None: ...

@@ -48,7 +48,7 @@ _QUERIES = {
                  "FROM customers "
                  "WHERE id IN (SELECT customer_id FROM debts WHERE __OPEN__) __CUSTID__",
     "ledger_entries": "SELECT id, debt_id, kind, amount_minor, effective_date, reverses_id FROM ledger_entries "
-                      "WHERE effective_date <= :as_of AND debt_id IN (__OPEN_DEBTS__)",
+                      "WHERE effective_date <= :as_of AND posted_at < :end AND debt_id IN (__OPEN_DEBTS__)",
     # payload only where the guard needs its fields (medium, target, written, initiated_by): rare event types
     "contact_events": "SELECT customer_id, debt_id, type, COALESCE(channel, ''), __AT__ AS at, right_party, "
                       "COALESCE(outcome, ''), CASE WHEN type IN ('medium_restriction', 'cease_notice', 'dispute', "
@@ -98,8 +98,11 @@ class SqlCycleStore(CycleStore):
         self.conn = connection
         self.runtime = runtime
 
-    def load_inputs(self, as_of: date, customer_ids: list[int] | None = None) -> CycleInputs:
+    def load_inputs(self, as_of: date, customer_ids: list[int] | None = None,
+                    known_before: datetime | None = None) -> CycleInputs:
         end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
+        if known_before is not None:
+            end = min(end, known_before)
         params = {"as_of": as_of, "end": end, "since": end - timedelta(days=_HISTORY_DAYS)}
         frames: dict[str, pl.DataFrame] = {}
         for name, sql in _queries(self.conn, customer_ids).items():
@@ -115,7 +118,8 @@ class SqlCycleStore(CycleStore):
         row = self.conn.execute(select(cycle_runs).where(cycle_runs.c.as_of == as_of)).first()
         if row is None:
             return None
-        return RunRecord(row.id, row.as_of, row.status, row.phase, row.attempts, json.loads(row.counts or "{}"))
+        return RunRecord(row.id, row.as_of, row.status, row.phase, row.attempts, json.loads(row.counts or "{}"),
+                         row.started_at)
 
     def start_run(self, as_of: date, now: datetime, strategies: list[list[Any]]) -> RunRecord:
         existing = self.run(as_of)
