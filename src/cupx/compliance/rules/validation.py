@@ -61,15 +61,31 @@ def pending(st: State, debt_id: str, request: EventType, answers: tuple[EventTyp
     return is_pending, untimely
 
 
+def _notice_dates(st: State) -> tuple[date | None, date | None]:
+    """(provided_on, stated_end_date) from the action, else from the latest validation notice on file."""
+    act = st.action
+    if act.provided_on is not None or act.mail_on is not None:
+        return act.provided_on or act.mail_on, act.stated_end_date
+    notices = [n for n in st.of(E.VALIDATION_NOTICE) if not n.undeliverable
+               and (not act.debt_ids or any(st.concerns(n, d) for d in act.debt_ids))]
+    if not notices:
+        return None, act.stated_end_date
+    n = notices[-1]
+    provided = n.provided_on or n.at.astimezone(zone(st.ctx.collector_business_tz)).date()
+    return provided, act.stated_end_date or n.stated_end_date
+
+
 def _compute(st: State) -> None:
     act = st.action
-    if act.type in (A.COMPUTE_VALIDATION_PERIOD, A.CHECK_VALIDATION_END_DATE) and act.provided_on:
-        vp = validation_period(act.provided_on)
+    provided, stated = _notice_dates(st) if act.type in (A.COMPUTE_VALIDATION_PERIOD,
+                                                          A.CHECK_VALIDATION_END_DATE) else (None, None)
+    if act.type == A.COMPUTE_VALIDATION_PERIOD:
+        st.not_applicable = True
+    if provided is not None:
+        vp = validation_period(provided)
         st.computed.update(assumed_receipt_date=vp.assumed_receipt_date.isoformat(),
                            validation_period_end=vp.end.isoformat(), legal_minimum_end=vp.legal_minimum_end.isoformat())
-        if act.type == A.COMPUTE_VALIDATION_PERIOD:
-            st.not_applicable = True
-        elif act.stated_end_date and act.stated_end_date < vp.legal_minimum_end:
+        if act.type == A.CHECK_VALIDATION_END_DATE and stated and stated < vp.legal_minimum_end:
             st.block(Code.REGF_VALIDATION_END_DATE_TOO_EARLY)
     if act.type == A.COMPUTE_VALIDATION_NOTICE_DEADLINE:
         st.not_applicable = True
@@ -110,9 +126,9 @@ def _period_facts(st: State) -> None:
 
 
 def check(st: State) -> None:
+    _compute(st)  # computations answer for every role
     if not st.regf:
         return
-    _compute(st)
     _notice_end_date(st)
     if st.action.type in _BLOCKED_ACTIONS and st.of(E.VALIDATION_NOTICE):
         _period_facts(st)
