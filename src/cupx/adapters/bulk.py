@@ -183,7 +183,9 @@ def _executemany_sqlite(connection: Connection, table: str, df: pl.DataFrame) ->
     assert raw is not None
     cur = raw.cursor()
     try:
-        cur.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', out.iter_rows())  # noqa: S608
+        # zip over plain lists makes the row tuples in C, faster than DataFrame.iter_rows.
+        columns = [out[c].to_list() for c in out.columns]
+        cur.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', zip(*columns, strict=True))  # noqa: S608
     finally:
         cur.close()
 

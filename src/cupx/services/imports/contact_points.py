@@ -56,7 +56,8 @@ _NANP_TEXT = r"^(?:\+1|1)?[ .\-]*\(?([2-9][0-9]{2})\)?[ .\-]*([0-9]{3})[ .\-]*([
 def _us_patterns() -> tuple[str, str]:
     """phonenumbers' own US metadata: the general pattern and the union of the number-type patterns."""
     meta = PhoneMetadata.metadata_for_region("US")
-    assert meta is not None and meta.leading_digits is None  # US is the NANP main region
+    assert meta is not None and meta.general_desc is not None
+    assert meta.leading_digits is None  # US is the NANP main region
     kinds = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number", "voip",
              "pager", "uan", "voicemail")
     descs = [getattr(meta, k) for k in kinds]

@@ -82,14 +82,14 @@ def import_file(runtime: ImportRuntime, kind: str, path: str | Path, *, progress
     tell("validating", 0, frame.height)
     report = ImportReport(kind=which.value, path=path, rows_total=frame.height)
     with runtime.uow() as uow:
-        repo = uow[ImportRepository]
+        repo = uow[ImportRepository]  # type: ignore[type-abstract]
         checker, counts = _run(which, frame, repo, runtime, clock, tell)
         problems = checker.problems()
         report.rejected = problems["row"].n_unique()
         report.inserted, report.updated, report.unchanged = counts["inserted"], counts["updated"], counts["unchanged"]
         report.run_id = _record_run(repo, report, path, clock)
         uow.commit()
-    report.problems = [tuple(r) for r in problems.iter_rows()]  # type: ignore[misc]
+    report.problems = [(int(r), str(f), str(why)) for r, f, why in problems.iter_rows()]
     report.rejects_path = _write_rejects(path, problems)
     report.seconds = time.perf_counter() - started
     tell("done", frame.height, frame.height)
