@@ -22,25 +22,24 @@ def test_100_concurrent_payments_for_one_customer_leave_exact_balances(runtime: 
     small = make_debt(runtime, cid, 5_000)
     large = make_debt(runtime, cid, 1_000_000)
     errors: list[BaseException] = []
-    start = threading.Barrier(20)
+    start = threading.Barrier(100)
 
     def pay(worker: int) -> None:
         try:
-            start.wait()
-            for i in range(5):  # 20 threads x 5 = 100 payments, each on its own connection
-                with runtime.uow() as uow:
-                    post_payment(uow, PostPayment(amount_minor=300 + worker, currency="USD", received_at=NOW,
-                                                  idempotency_key=f"c-{worker}-{i}", customer_id=cid, now=NOW))
+            start.wait()  # 100 threads released at once, each posting through its own pooled connection
+            with runtime.uow() as uow:
+                post_payment(uow, PostPayment(amount_minor=300 + worker, currency="USD", received_at=NOW,
+                                              idempotency_key=f"c-{worker}", customer_id=cid, now=NOW))
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=pay, args=(w,)) for w in range(20)]
+    threads = [threading.Thread(target=pay, args=(w,)) for w in range(100)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    paid = sum((300 + w) * 5 for w in range(20))
+    paid = sum(300 + w for w in range(100))
     with runtime.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(payments)).scalar() == 100
     # The small debt (oldest) fills first and is never overpaid; the rest lands on the large one.
