@@ -2,8 +2,9 @@
 
 GET shows a one-button page (link scanners that fetch URLs must not opt people out); POST records the
 opt-out - from that button or from a mail client's one-click `List-Unsubscribe-Post` (RFC 8058), which
-posts `List-Unsubscribe=One-Click` without cookies. The signed token (itsdangerous, the app's secret)
-names the email address record and is its only authentication; the route is public by path.
+posts `List-Unsubscribe=One-Click` without cookies. The signed token (`<id>.<HMAC tag>` under the
+app's secret) names the email address record and is its only authentication; the route is public by
+path.
 Nothing else is asked of the customer: no login, no fee, no reason (R-10).
 """
 
