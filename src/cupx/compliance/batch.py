@@ -6,8 +6,9 @@ tests/unit/compliance/test_batch_agreement.py): Reg F call frequency 7-in-7 and 
 bar (with prior-consent exclusion and wrong-number exclusion), the 08:00-21:00 window in every candidate
 zone, cease notices (C-9 scope), pending timely disputes and original-creditor requests, electronic
 opt-outs and medium restrictions, attorney representation, and TCPA consent/revocation for automated
-dialing. Not covered here (use the single form): templates/content, R-09 procedures, MA/WA caps, UK,
-validation computations, house rules. Pure: no I/O, no clock; no Python per-row loops.
+dialing, and the tenant's house rules (quiet weekdays, narrower window, channel caps). Not covered here
+(use the single form): templates/content, R-09 procedures, MA/WA caps, UK, validation computations.
+Pure: no I/O, no clock; no Python per-row loops.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import date, time
 import numpy as np
 import polars as pl
 
+from cupx.compliance.batch_house import HOUSE_EVENT_TYPES, house_codes
 from cupx.compliance.batch_parts import (
     DEBT_RULE_TYPES,
     DEFAULT_ZONE,
@@ -26,6 +28,7 @@ from cupx.compliance.batch_parts import (
     TCPA_TYPES,
     action_debts,
     action_zones,
+    empty_codes,
     event_frame,
     frequency_codes,
     known_events,
@@ -37,6 +40,7 @@ from cupx.compliance.profiles import JurisdictionProfile
 __all__ = ["BATCH_CODES", "evaluate_batch"]
 
 BATCH_CODES = frozenset({
+    "HOUSE_QUIET_DAY", "HOUSE_CONTACT_WINDOW", "HOUSE_CHANNEL_CAP",
     "REGF_CALL_FREQ_7IN7", "REGF_CALL_AFTER_CONVERSATION", "REGF_INCONVENIENT_TIME", "REGF_ATTORNEY_REPRESENTED",
     "REGF_CEASE_COMMUNICATION", "REGF_PROHIBITED_MEDIUM", "REGF_DISPUTE_PENDING",
     "REGF_ORIGINAL_CREDITOR_REQUEST_PENDING", "TCPA_NO_CONSENT", "TCPA_CONSENT_REVOKED",
@@ -100,6 +104,7 @@ def evaluate_batch(
         _debt_rule_codes(per_debt, other, zoned),
         _medium_codes(acts, other),
         _tcpa_codes(acts, other) if prof.tcpa else None,
+        _house(zoned, ev, acts, prof),
     ]
     mask = _code_mask(acts.height, [p for p in parts if p is not None and p.height])
     out = acts.select("_ord", "action_id").with_columns(pl.Series("_mask", mask))
@@ -135,6 +140,15 @@ def _mask_table(masks: np.ndarray) -> pl.DataFrame:
     lists = [[c for c in _CODES if int(m) & _BIT[c]] for m in masks.tolist()]
     return pl.DataFrame({"_mask": masks, "reason_codes": lists},
                         schema={"_mask": pl.Int64, "reason_codes": pl.List(pl.Utf8)})
+
+
+def _house(zoned: pl.DataFrame, ev: pl.DataFrame, acts: pl.DataFrame, prof: JurisdictionProfile) -> pl.DataFrame:
+    h = prof.house
+    if not (h.quiet_weekdays or h.window_start or h.window_end or h.max_texts_per_day or h.max_texts_per_week
+            or h.max_emails_per_day or h.max_emails_per_week or h.max_calls_per_week):
+        return empty_codes()
+    sent = known_events(ev, acts, HOUSE_EVENT_TYPES, pl.col("channel").is_in(["call", "text", "email"]))
+    return house_codes(zoned, sent, h)
 
 
 def _prepare_actions(customers: pl.DataFrame, actions: pl.DataFrame, prof: JurisdictionProfile) -> pl.DataFrame:

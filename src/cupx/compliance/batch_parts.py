@@ -13,7 +13,7 @@ import polars as pl
 
 __all__ = [
     "DEBT_RULE_TYPES", "DEFAULT_ZONE", "FREQUENCY_TYPES", "MEDIUM_TYPES", "TCPA_TYPES", "action_debts", "action_zones",
-    "event_frame", "frequency_codes", "known_events", "time_codes",
+    "empty_codes", "event_frame", "frequency_codes", "known_events", "local_day_bounds", "time_codes",
 ]
 
 DEFAULT_ZONE = "America/New_York"
@@ -129,11 +129,13 @@ def _local_midnight(day: pl.Expr, zone_name: str) -> pl.Expr:
     return pl.coalesce(exact, shifted).dt.convert_time_zone("UTC")
 
 
-def _with_bounds(calls: pl.DataFrame) -> pl.DataFrame:
-    """Add the UTC bounds [w_start, w_end) of the local dates D-6..D of each (action, zone) (C-1)."""
+def local_day_bounds(rows: pl.DataFrame) -> pl.DataFrame:
+    """Add the UTC bounds of the local dates D-6..D [w_start, w_end) and of D itself [d_start, w_end)
+    for each (action, zone) row with local date `ldate` (C-1)."""
     parts = [p.with_columns(_local_midnight(pl.col("ldate") - pl.duration(days=6), str(z)).alias("w_start"),
+                            _local_midnight(pl.col("ldate"), str(z)).alias("d_start"),
                             _local_midnight(pl.col("ldate") + pl.duration(days=1), str(z)).alias("w_end"))
-             for (z,), p in calls.partition_by("zone", as_dict=True).items()]
+             for (z,), p in rows.partition_by("zone", as_dict=True).items()]
     return pl.concat(parts)
 
 
@@ -143,7 +145,7 @@ def frequency_codes(per_debt: pl.DataFrame, zoned: pl.DataFrame, evs: pl.DataFra
         zoned.select("_ord", "zone", "at", "ldate"), on="_ord")
     if calls.height == 0:
         return empty_codes()
-    calls = _with_bounds(calls)
+    calls = local_day_bounds(calls)
     # Only the last 15 days can matter: the 7-day window plus a consent period that started before it.
     rel = evs.filter(pl.col("type").is_in(["call_placed", "telephone_conversation", "call_consent",
                                            "call_consent_revoked"])

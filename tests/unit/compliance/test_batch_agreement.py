@@ -69,8 +69,9 @@ def _single_event(e: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _single(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
-    ctx = {"collector_role": "fdcpa_debt_collector",
+def _single(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, Any],
+            profile: dict[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
+    ctx = {"collector_role": "fdcpa_debt_collector", "profile": profile,
            # the phone's own evidence carries an explicit tz, so its area code adds no zone (7.2)
            "consumer": {"id": "C1", "location_evidence": [{"kind": "phone_area_code", "value": NUMBER,
                                                             "tz": zones[0]}]
@@ -92,7 +93,8 @@ def _single(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str,
     return ("blocked" if codes else "allowed"), codes
 
 
-def _batch(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+def _batch(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, Any],
+           profile: Any = None) -> tuple[str, tuple[str, ...]]:
     rows = []
     for e in events:
         single = _single_event(e)
@@ -119,7 +121,7 @@ def _batch(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, 
                          "tcpa_consent": [act["tcpa_consent"]]},
                         schema_overrides={"at": pl.Datetime("us", "UTC"), "debt_ids": pl.List(pl.Int64)})
     cust = pl.DataFrame({"customer_id": [1], "tz_candidates": [",".join(zones)]})
-    out = evaluate_batch(cust, ev, acts).row(0, named=True)
+    out = evaluate_batch(cust, ev, acts, profile).row(0, named=True)
     return out["decision"], tuple(out["reason_codes"])
 
 
@@ -147,3 +149,25 @@ def test_batch_agrees_with_single_on_dense_call_histories(
 @given(zones=st.sampled_from(ZONE_SETS), events=events_st, act=action_st)
 def test_batch_agrees_with_single(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, Any]) -> None:
     assert _batch(zones, events, act) == _single(zones, events, act)
+
+
+HOUSE = {"max_texts_per_week": 3, "max_emails_per_day": 1, "max_calls_per_week": 5, "quiet_weekdays": ["sun"],
+         "window_start": "09:00", "window_end": "20:00"}
+house_events_st = st.lists(st.fixed_dictionaries({
+    "type": st.sampled_from(["text_sent", "email_sent", "call_placed"]),
+    "minutes": st.integers(4 * 24 * 60, 13 * 24 * 60), "debt": st.just(1), "outcome": st.just("no_answer"),
+    "medium": st.just("mail"), "target": st.just(NUMBER), "written": st.just(True), "lag_days": st.just(0),
+}), max_size=12)
+house_action_st = st.fixed_dictionaries({
+    "channel": st.sampled_from(["call", "text", "email"]), "minutes": st.integers(9 * 24 * 60, 14 * 24 * 60),
+    "debts": st.just([1]), "dialing": st.just("manual"), "tcpa_consent": st.just(False)})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(zones=st.sampled_from(ZONE_SETS), events=house_events_st, act=house_action_st)
+def test_batch_agrees_with_single_on_house_rules(
+        zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, Any]) -> None:
+    from cupx.compliance.profiles import resolve_profile
+
+    profile = resolve_profile({"house": HOUSE}, "fdcpa_debt_collector")
+    assert _batch(zones, events, act, profile) == _single(zones, events, act, {"house": HOUSE})
