@@ -215,7 +215,10 @@ def _child_rows(phones: pl.DataFrame, emails: pl.DataFrame, addresses: pl.DataFr
 
 def _encrypted(cipher: Cipher, values: list[str | None]) -> list[bytes | None]:
     """Encrypt the present values in one batch; missing ones stay missing."""
-    blobs = iter(cipher.encrypt_many([v for v in values if v is not None]))
+    present = [v for v in values if v is not None]
+    if len(present) == len(values):
+        return list(cipher.encrypt_many(present))
+    blobs = iter(cipher.encrypt_many(present))
     return [None if v is None else next(blobs) for v in values]
 
 
