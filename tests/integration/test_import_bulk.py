@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import OperationalError
 
 from cupx.adapters.bulk import allocate_ids, bulk_insert
 from cupx.adapters.tables.core import customers
@@ -53,4 +54,23 @@ def test_naive_instants_refused(engine: Engine) -> None:
         with pytest.raises(ValueError, match="naive"):
             bulk_insert(conn, customers, [{"external_id": "N", "name_enc": b"x", "row_hash": "h",
                                            "created_at": naive, "updated_at": naive}])
+        conn.rollback()
+
+
+def test_allocate_ids_keeps_other_writers_out_until_the_end(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.begin()
+        allocate_ids(conn, customers, 5)
+        if engine.dialect.name == "sqlite":
+            import sqlite3
+
+            other = sqlite3.connect(engine.url.database or "", timeout=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+        else:
+            with engine.connect() as other_conn:
+                other_conn.execute(text("SET lock_timeout = '200ms'"))
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    other_conn.execute(text("LOCK TABLE customers IN ROW EXCLUSIVE MODE"))
         conn.rollback()

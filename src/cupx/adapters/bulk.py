@@ -11,8 +11,8 @@
 - `allocate_ids(connection, table, n)` reserves `n` consecutive primary keys and returns the first, so
   child rows (phones of new customers, ledger entries of new debts) can reference parents without a
   round trip per row. On PostgreSQL it takes an EXCLUSIVE lock on the table (plain reads still run)
-  until the transaction ends and moves the id sequence past the block; on SQLite the single writer
-  lock makes `max(id) + 1` safe once the transaction writes (insert the block before allocating
+  until the transaction ends and moves the id sequence past the block; on SQLite it takes the
+  single writer lock first, which makes `max(id) + 1` safe (insert the block before allocating
   again for the same table).
 
 Usage (cycle, simulator, imports):
@@ -201,5 +201,8 @@ def allocate_ids(connection: Connection, table: Table | str, n: int) -> int:
         if n > 0:
             connection.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": first + n - 1})
         return first
+    # A no-op write takes SQLite's write lock first, so no other writer can add ids between the read of
+    # max(id) and our inserts (reads alone would not open a write transaction).
+    connection.execute(text(f'UPDATE "{name}" SET id = id WHERE 0'))  # noqa: S608
     top = connection.execute(text(f'SELECT coalesce(max(id), 0) FROM "{name}"')).scalar_one()  # noqa: S608
     return int(top) + 1
