@@ -7,7 +7,9 @@ the first bad value (`events[2].at`, `action.debt_ids`), so the CLI can name cas
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, time
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pydantic
 
@@ -55,6 +57,9 @@ def parse_events(events: Iterable[Event | Mapping[str, Any]] | None, ctx: Contex
     out: list[Event] = []
     for i, raw in enumerate(events or ()):
         ev = _validate(Event, raw, f"events[{i}]")
+        if ev.date_only:  # C-18: date-only events are dated in the collector's business zone
+            local = datetime.combine(ev.at.date(), time(0), tzinfo=ZoneInfo(ctx.collector_business_tz))
+            ev = ev.model_copy(update={"at": local})
         _check_debts(ctx, ev.debt_ids, f"events[{i}].debt_ids")
         _check_debts(ctx, ev.counted_toward, f"events[{i}].counted_toward")
         out.append(ev)

@@ -9,11 +9,11 @@ Unknown extra keys are kept (`extra="allow"`) so richer inputs from newer produc
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "Action", "ActionType", "Address", "CollectorRole", "Content", "Context", "Consumer", "Debt",
@@ -296,6 +296,7 @@ class Event(_Model):
     reviewer: str | None = None
     attorney_name: str | None = None
     attorney_address: str | None = None
+    date_only: bool = False  # `at` was a date (C-18): midnight in the collector's business zone
 
     @field_validator("debt_ids", "counted_toward", mode="before")
     @classmethod
@@ -303,6 +304,23 @@ class Event(_Model):
         if value == "all":
             return None
         return _ids(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _date_only(cls, data: Any) -> Any:
+        """A date-only `at` (C-18) is kept as midnight UTC and flagged; inputs.parse_events moves it to
+        midnight in the collector's business zone. A date-time without an offset stays an error."""
+        if isinstance(data, dict):
+            value = data.get("at")
+            is_date = isinstance(value, date) and not isinstance(value, datetime)
+            if isinstance(value, str) and len(value.strip()) == 10:
+                try:
+                    value, is_date = date.fromisoformat(value.strip()), True
+                except ValueError:
+                    pass
+            if is_date and isinstance(value, date):
+                data = {**data, "at": datetime.combine(value, time(0), tzinfo=UTC), "date_only": True}
+        return data
 
     @field_validator("windows", mode="before")
     @classmethod
