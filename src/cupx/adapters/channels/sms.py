@@ -3,8 +3,9 @@
 `POST {base}/2010-04-01/Accounts/{sid}/Messages.json` with form fields To, From, Body, StatusCallback,
 HTTP basic auth (account sid, auth token) and an `Idempotency-Key` header carrying the outbox key, so a
 re-send after a crash is answered with the first message's sid instead of a second text. The reply's
-`sid` is the provider id that delivery-status callbacks quote. HTTP 429, 5xx and transport errors are
-transient; other 4xx (bad number, unsubscribed recipient) are permanent, with the provider's message.
+`sid` is the provider id that delivery-status callbacks quote. HTTP 401/403 (credentials), 429, 5xx and
+transport errors are transient; other 4xx (bad number, unsubscribed recipient) are permanent, with the
+provider's code and message.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class HttpSmsSender(ChannelSender):
         if resp.status_code in (200, 201):
             return str(resp.json()["sid"])
         reason = self._reason(resp)
-        if resp.status_code == 429 or resp.status_code >= 500:
+        # 401/403 are our credentials, not this message: retry once an operator has fixed them.
+        if resp.status_code in (401, 403, 429) or resp.status_code >= 500:
             raise TransientSendError(reason)
         raise PermanentSendError(reason)
 
