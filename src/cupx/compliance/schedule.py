@@ -16,22 +16,35 @@ from typing import Any
 
 from cupx.compliance.guard import build_state, evaluate_state
 from cupx.compliance.inputs import parse_action, parse_context, parse_events
-from cupx.compliance.models import Context, Event
-from cupx.compliance.state import zone
+from cupx.compliance.models import Context, Event, EventType
+from cupx.compliance.state import State, zone
 
 __all__ = ["next_allowed_time"]
 
 _ACTION_TYPE = {"call": "call", "telephone_call": "call", "text": "text", "sms": "text", "email": "email"}
 
 
-def _candidates(after: datetime, zones: Iterable[str], days: int) -> list[datetime]:
+def _boundaries(state: State) -> set[time]:
+    """Local times at which a block can lift: midnight (date windows), the window opening, house windows,
+    the end of designated inconvenient times and the start of stated contact windows."""
+    out = {time(0), time(8), time(9), time(10)}
+    house = state.profile.house
+    if house.window_start:
+        out.add(house.window_start)
+    for e in state.of(EventType.INCONVENIENT_TIME, EventType.CONTACT_PREFERENCE, EventType.TIME_CONSENT):
+        for w in e.windows + ((e.window,) if e.window else ()):
+            out.update({w.start, w.end} if w.end != time(23, 59, 59) else {w.start})
+    return out
+
+
+def _candidates(after: datetime, zones: Iterable[str], days: int, times: set[time]) -> list[datetime]:
     out = {after}
     for zone_name in zones:
         tz = zone(zone_name)
         start = after.astimezone(tz).date()
         for offset in range(days + 1):
             day = start + timedelta(days=offset)
-            for t in (time(0), time(8), time(9), time(10)):
+            for t in times:
                 instant = datetime.combine(day, t, tzinfo=tz)
                 if instant > after:
                     out.add(instant)
@@ -58,7 +71,7 @@ def next_allowed_time(
     if "address" not in template and template["type"] == "email" and ctx.emails:
         template["address"] = ctx.emails[0].address
     probe = build_state(ctx, evs, parse_action({**template, "at": after}, ctx), None)
-    for instant in _candidates(after, probe.zones, horizon_days):
+    for instant in _candidates(after, probe.zones, horizon_days, _boundaries(probe)):
         action = parse_action({**template, "at": instant}, ctx)
         decision = evaluate_state(build_state(ctx, evs, action, None))
         if decision.decision in ("allowed", "n/a"):

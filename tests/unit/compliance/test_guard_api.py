@@ -101,3 +101,12 @@ def test_every_applicable_code_is_returned() -> None:
     assert {"REGF_CALL_AFTER_CONVERSATION", "REGF_CEASE_COMMUNICATION", "REGF_INCONVENIENT_TIME"} <= set(
         decision.reason_codes)
     assert not decision.override_permitted and len(decision.citations) >= 3
+
+
+def test_next_allowed_time_after_designated_inconvenient_hours() -> None:
+    busy = {"type": "inconvenient_time", "at": "2026-05-01T10:00:00-04:00",
+            "windows": [{"days": ["tue"], "start": "08:00", "end": "17:30"}]}
+    ctx = {"consumer": {"id": "C1", "location_evidence": [{"kind": "postal_address", "value": "10001",
+                                                            "tz": "America/New_York"}]}, "debts": [{"id": "D1"}]}
+    after = datetime(2026, 5, 12, 13, 0, tzinfo=UTC)  # Tue 09:00 EDT, busy until 17:30
+    assert next_allowed_time(ctx, [busy], "call", after) == datetime(2026, 5, 12, 21, 30, tzinfo=UTC)
