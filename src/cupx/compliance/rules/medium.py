@@ -98,6 +98,14 @@ def _reg_f(st: State) -> None:
             st.block(Code.REGF_OPT_OUT_NOTICE_MISSING)
 
 
+def _phone_consent(st: State, value: object) -> bool:
+    """A consent flag stored on the phone: true, or {given: true, debt_ids: [...]}."""
+    if isinstance(value, dict):
+        debts = [str(d) for d in value.get("debt_ids") or ()]
+        return value.get("given", True) is not False and (not debts or any(d in debts for d in st.action_debts()))
+    return bool(value)
+
+
 def tcpa_state(st: State) -> Code | None:
     """The TCPA code for an automated call/text to a mobile number, or None."""
     act = st.action
@@ -114,8 +122,8 @@ def tcpa_state(st: State) -> Code | None:
         if act.type == A.TEXT and _confirmation_available(st, revocations[-1].at, timedelta(minutes=5)):
             return None
         return Code.TCPA_CONSENT_REVOKED
-    standing = phone is not None and (bool(phone.tcpa_consent) or bool((phone.model_extra or {}).get(
-        "provided_by_consumer_to_creditor")))
+    standing = phone is not None and (_phone_consent(st, phone.tcpa_consent) or bool(
+        (phone.model_extra or {}).get("provided_by_consumer_to_creditor")))
     return None if consents or standing else Code.TCPA_NO_CONSENT
 
 
