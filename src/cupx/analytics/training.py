@@ -29,7 +29,10 @@ from cupx.analytics.labels import build_labels
 from cupx.analytics.metrics import baseline, summary
 from cupx.analytics.model import DEFAULT_PARAMS, DEFAULT_ROUNDS, TrainedModel, fit_booster, library_versions
 
-__all__ = ["TrainingResult", "data_hash", "train", "training_frame"]
+__all__ = ["LARGE_ROWS", "TrainingResult", "data_hash", "train", "training_frame"]
+
+LARGE_ROWS = 200_000
+LARGE_LEARNING_RATE = 0.1
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ def train(frame: pl.DataFrame, version: str, *, params: dict[str, Any] | None = 
         raise ValidationError("training needs labelled accounts of both outcomes (payers and non-payers)",
                               field="history")
     fit_rows, valid = _split(frame)
+    if fit_rows.height >= LARGE_ROWS and "learning_rate" not in (params or {}):
+        # With this many rows a larger step reaches the same loss in a third of the trees: training
+        # and nightly scoring (cost proportional to the trees) get three times faster.
+        params = {**(params or {}), "learning_rate": LARGE_LEARNING_RATE}
     names = tuple(features)
     x_fit = _matrix(fit_rows, names)
     half = (pl.col("debt_id").hash(seed=5) % 2) == 0
