@@ -1,5 +1,5 @@
-"""Every case file under tests/compliance_cases/ (and the shared examples) graded by the same grader as
-`cupx compliance check --expected`."""
+"""Every case file under tests/compliance_cases/ (including a copy of shared/compliance/examples.yaml)
+graded by the same grader as `cupx compliance check --expected`."""
 
 from __future__ import annotations
 
@@ -12,13 +12,11 @@ from cupx.compliance import evaluate
 from cupx.compliance.grading import grade, load_cases
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "compliance_cases"
-SHARED = Path("/work/shared/compliance/examples.yaml")
 
 
 def _all_cases() -> list[Any]:
     out = []
-    files = sorted(CASES_DIR.glob("*.yaml")) + ([SHARED] if SHARED.exists() else [])
-    for path in files:
+    for path in sorted(CASES_DIR.glob("*.yaml")):
         for case in load_cases(path.read_text("utf-8")):
             out.append(pytest.param(case, id=f"{path.stem}:{case.get('id')}"))
     return out

@@ -40,7 +40,10 @@ def test_expected_pass_and_fail_summary(tmp_path: Path) -> None:
 
 
 def test_shared_examples_pass() -> None:
-    result = CliRunner().invoke(app, ["compliance", "check", "--expected", "/work/shared/compliance/examples.yaml"])
+    shared = Path("/work/shared/compliance/examples.yaml")
+    copy = Path(__file__).resolve().parents[2] / "compliance_cases" / "shared_examples.yaml"
+    path = shared if shared.exists() else copy
+    result = CliRunner().invoke(app, ["compliance", "check", "--expected", str(path)])
     assert result.exit_code == 0 and result.stdout.strip().endswith("5 passed, 0 failed")
 
 
