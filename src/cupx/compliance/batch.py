@@ -167,6 +167,7 @@ def _prepare_actions(customers: pl.DataFrame, actions: pl.DataFrame, prof: Juris
     regf = (role == "fdcpa_debt_collector") | ((role == "first_party_creditor") & prof.first_party_regf_opt_in)
     return acts.with_columns(
         (regf & prof.us_federal).alias("regf"),
+        ((role != "uk_authorised_firm") & prof.us_federal).alias("us"),
         pl.col("at").dt.convert_time_zone("UTC"),
         pl.col("dialing").fill_null("manual"),
         pl.col("phone_type").fill_null("mobile"),
@@ -283,7 +284,7 @@ def _medium_codes(acts: pl.DataFrame, evs: pl.DataFrame) -> pl.DataFrame:
 
 
 _CALL = pl.col("channel") == "call"
-_TCPA_MASK = pl.col("channel").is_in(["call", "text"]) & pl.col("dialing").is_in(
+_TCPA_MASK = pl.col("us") & pl.col("channel").is_in(["call", "text"]) & pl.col("dialing").is_in(
     ["atds", "prerecorded", "artificial_voice"]) & (pl.col("phone_type") == "mobile")
 
 

@@ -45,3 +45,12 @@ def test_cease_without_debt_blocks_every_debt_and_first_party_is_exempt() -> Non
     at = datetime(2026, 5, 12, 16, tzinfo=UTC)
     out = evaluate_batch(customers, events, _actions([(1, 1, "email", at), (2, 2, "email", at)]))
     assert out["reason_codes"].to_list() == [["REGF_CEASE_COMMUNICATION"], []]
+
+
+def test_tcpa_applies_to_us_roles_only() -> None:
+    customers = pl.DataFrame({"customer_id": [1, 2], "tz_candidates": ["America/Chicago", "Europe/London"],
+                              "collector_role": ["first_party_creditor", "uk_authorised_firm"]})
+    at = datetime(2026, 5, 12, 16, tzinfo=UTC)
+    acts = _actions([(1, 1, "call", at), (2, 2, "call", at)]).with_columns(pl.lit("atds").alias("dialing"))
+    out = evaluate_batch(customers, NO_EVENTS, acts)
+    assert out["reason_codes"].to_list() == [["TCPA_NO_CONSENT"], []]
