@@ -180,6 +180,10 @@ class Dispatcher:
     # -- per row -----------------------------------------------------------------------------------------
 
     def prepare(self, row: OutboxRow, b: Batch, now: datetime) -> Prepared | Outcome:
+        if row.attempts > 2 * self.config.max_attempts:
+            # Claimed again and again without ever being recorded: something about this row stops every
+            # dispatcher that takes it. Park it for a person instead of taking dispatchers down in turn.
+            return Outcome(row, S.FAILED, error=f"abandoned: claimed {row.attempts} times without finishing")
         if row.channel == "agency":
             msg = OutgoingMessage(self._key(row), "agency", to=str(row.customer_id), body=str(row.payload),
                                   meta={"outbox_id": row.id, "customer_id": row.customer_id})

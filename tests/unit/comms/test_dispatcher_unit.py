@@ -213,3 +213,9 @@ def test_an_opt_out_committed_after_loading_still_stops_the_send() -> None:
     d._defaults_loaded = True
     assert d.run_once().blocked == 1 and sms.sent == []
     assert outbox.outcomes[1].error.startswith("REGF_PROHIBITED_MEDIUM")
+
+
+def test_a_row_that_keeps_killing_dispatchers_is_parked() -> None:
+    sms = FakeSms()
+    outbox, report = _run(FakeGuard(Decision("allowed")), sms, attempts=16, max_attempts=8)
+    assert report.failed == 1 and sms.sent == [] and outbox.outcomes[1].error.startswith("abandoned")
