@@ -13,6 +13,7 @@ from cupx.adapters.tables.core import ledger_entries
 from cupx.adapters.tables.payments import arrangement_events, debt_reagings, promises
 from cupx.bootstrap import Runtime
 from cupx.domain.errors import PolicyViolation
+from cupx.domain.hardship import HoldKind
 from cupx.domain.plans import Frequency
 from cupx.services.hardship import StartHold, end_expired_holds, paused_debt_ids, start_hold
 from cupx.services.payment_ports import PlanStore
@@ -159,3 +160,16 @@ def test_many_promises_resolve_in_one_batch(runtime: Runtime) -> None:
         assert resolve_promises(uow, TODAY + timedelta(days=10), now=NOW)["broken"] == 1_200
     assert count(runtime, promises, promises.c.queue_status == "open") == 1_200
     assert count(runtime, arrangement_events, arrangement_events.c.event_type == "PromiseBroken") == 1_200
+
+
+def test_hold_ending_returns_a_planned_debt_to_its_arrangement(runtime: Runtime) -> None:
+    cid = make_customer(runtime)
+    did = make_debt(runtime, cid, 30_000)
+    with runtime.uow() as uow:
+        create_plan(uow, CreatePlan(cid, None, "USD", Frequency.MONTHLY, 3, TODAY + timedelta(days=1), now=NOW))
+    with runtime.uow() as uow:
+        start_hold(uow, StartHold(cid, "illness", TODAY, days=10, kind=HoldKind.PAYMENT_HOLIDAY, now=NOW))
+    assert debt_status(runtime, did) == "hardship_hold"
+    with runtime.uow() as uow:
+        assert end_expired_holds(uow, TODAY + timedelta(days=10), now=NOW) == {"ended": 1}
+    assert debt_status(runtime, did) == "in_arrangement"

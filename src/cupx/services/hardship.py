@@ -17,7 +17,7 @@ from cupx.domain.case import Case, CaseStatus, StatusChange
 from cupx.domain.customer import CustomerFlag
 from cupx.domain.errors import ValidationError
 from cupx.domain.hardship import BreathingSpace, HoldKind, VulnerabilityRecorded, route_for
-from cupx.services.payment_ports import CaseStore, DebtRow, EventStore, HoldStore, OutboxStore
+from cupx.services.payment_ports import CaseStore, DebtRow, EventStore, HoldStore, OutboxStore, PlanStore
 from cupx.services.plans import config_of
 from cupx.services.uow import UnitOfWork
 
@@ -85,25 +85,35 @@ def _hold_cases(cases: CaseStore, debts: list[DebtRow], now: datetime, actor: st
 
 
 def end_expired_holds(uow: UnitOfWork, as_of: date, *, now: datetime | None = None) -> dict[str, int]:
-    """Nightly: end holds whose last day is before `as_of`; their debts go back to the strategy."""
+    """Nightly: end holds whose last day is before `as_of`; their debts go back to the strategy, or
+    back into their arrangement when a plan is still active."""
     now = now or datetime.now(UTC)
     holds, cases = uow[HoldStore], uow[CaseStore]
     events: list[object] = []
-    ended = 0
-    for hold in holds.expired(as_of):
+    still = holds.paused_debt_ids(as_of)  # debts another active hold keeps paused
+    expired = holds.expired(as_of)
+    for hold in expired:
+        debts = cases.lock_debts(customer_id=None if hold.debt_id else hold.customer_id, debt_id=hold.debt_id)
         holds.end(hold.id, now)
         events.append(hold.end(now))
-        ended += 1
-        still = holds.paused_debt_ids(as_of)
-        debts = cases.lock_debts(customer_id=None if hold.debt_id else hold.customer_id, debt_id=hold.debt_id)
+        planned = _planned_debt_ids(uow, hold.customer_id, debts)
         moves: list[tuple[DebtRow, StatusChange]] = []
         for d in debts:
             if hold.debt_id in (None, d.id) and d.status == CaseStatus.HARDSHIP_HOLD and d.id not in still:
-                moves.append((d, Case(d.id, d.status, version=d.version).end_hold(now, "breathing space ended")))
+                case = Case(d.id, d.status, version=d.version)
+                moves.append((d, case.enter_arrangement(now, "breathing space ended; plan continues")
+                              if d.id in planned else case.end_hold(now, "breathing space ended")))
         cases.save_case_moves(moves, "cycle")
     uow[EventStore].record(events, actor="cycle", at=now)
     uow.commit()
-    return {"ended": ended}
+    return {"ended": len(expired)}
+
+
+def _planned_debt_ids(uow: UnitOfWork, customer_id: int, debts: list[DebtRow]) -> set[int]:
+    ids: set[int] = set()
+    for record in uow[PlanStore].open_for_customer(customer_id):
+        ids |= {d.id for d in debts} if record.plan.debt_id is None else {record.plan.debt_id}
+    return ids
 
 
 def paused_debt_ids(uow: UnitOfWork, on: date, *, interest: bool = False) -> set[int]:
