@@ -37,6 +37,7 @@ events_st = st.lists(st.fixed_dictionaries({
 }), max_size=14)
 
 action_st = st.fixed_dictionaries({
+    "role": st.sampled_from(["fdcpa_debt_collector"] * 4 + ["first_party_creditor"]),
     "channel": st.sampled_from(["call", "call", "text", "email", "letter"]),
     "minutes": st.integers(6 * 24 * 60, 15 * 24 * 60),
     "debts": st.sampled_from([[1], [2], [1, 2]]),
@@ -71,7 +72,7 @@ def _single_event(e: dict[str, Any]) -> dict[str, Any]:
 
 def _single(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, Any],
             profile: dict[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
-    ctx = {"collector_role": "fdcpa_debt_collector", "profile": profile,
+    ctx = {"collector_role": act.get("role", "fdcpa_debt_collector"), "profile": profile,
            # the phone's own evidence carries an explicit tz, so its area code adds no zone (7.2)
            "consumer": {"id": "C1", "location_evidence": [{"kind": "phone_area_code", "value": NUMBER,
                                                             "tz": zones[0]}]
@@ -120,7 +121,8 @@ def _batch(zones: tuple[str, ...], events: list[dict[str, Any]], act: dict[str, 
                          "at": [at], "target": [target], "dialing": [act["dialing"]], "phone_type": ["mobile"],
                          "tcpa_consent": [act["tcpa_consent"]]},
                         schema_overrides={"at": pl.Datetime("us", "UTC"), "debt_ids": pl.List(pl.Int64)})
-    cust = pl.DataFrame({"customer_id": [1], "tz_candidates": [",".join(zones)]})
+    cust = pl.DataFrame({"customer_id": [1], "tz_candidates": [",".join(zones)],
+                         "collector_role": [act.get("role", "fdcpa_debt_collector")]})
     out = evaluate_batch(cust, ev, acts, profile).row(0, named=True)
     return out["decision"], tuple(out["reason_codes"])
 
@@ -134,6 +136,7 @@ dense_calls_st = st.lists(st.fixed_dictionaries({
     "lag_days": st.just(0),
 }), min_size=6, max_size=16)
 dense_action_st = st.fixed_dictionaries({
+    "role": st.sampled_from(["fdcpa_debt_collector"] * 4 + ["first_party_creditor"]),
     "channel": st.just("call"), "minutes": st.integers(12 * 24 * 60 + 600, 13 * 24 * 60),
     "debts": st.sampled_from([[1], [1, 2]]), "dialing": st.just("manual"), "tcpa_consent": st.just(False)})
 
@@ -159,6 +162,7 @@ house_events_st = st.lists(st.fixed_dictionaries({
     "medium": st.just("mail"), "target": st.just(NUMBER), "written": st.just(True), "lag_days": st.just(0),
 }), max_size=12)
 house_action_st = st.fixed_dictionaries({
+    "role": st.sampled_from(["fdcpa_debt_collector"] * 4 + ["first_party_creditor"]),
     "channel": st.sampled_from(["call", "text", "email"]), "minutes": st.integers(9 * 24 * 60, 14 * 24 * 60),
     "debts": st.just([1]), "dialing": st.just("manual"), "tcpa_consent": st.just(False)})
 
