@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 
 import polars as pl
 
-from cupx.cycle.features import build_features
+from cupx.cycle.features import OUTBOUND_TYPES, build_features
 from cupx.cycle.guard import guard_contacts
 from cupx.cycle.inputs import CycleInputs
 from cupx.strategy.arbitration import arbitrate
@@ -40,6 +41,7 @@ class CycleOutput:
 
 
 _CARRY = ("risk_score", "risk_band", "model_version", "language")
+_GUARD_DAYS = 8
 
 
 def decide_debts(features: pl.LazyFrame, progress: pl.LazyFrame, assignments: pl.LazyFrame,
@@ -89,7 +91,11 @@ def apply_guard(decisions: pl.DataFrame, inputs: CycleInputs, as_of: date) -> tu
     """Ask the guard about each customer's contact; a blocked contact blocks its grouped debts too."""
     winners = decisions.filter(pl.col("kind") == DecisionKind.CONTACT.value)
     customers = inputs["customers"].select(pl.col("id").alias("customer_id"), "tz_candidates").collect()
-    result = guard_contacts(winners, customers, inputs["contact_events"].collect(), as_of)
+    # The batch guard's windows are at most 7 days (R-01); older outbound attempts cannot change its answer,
+    # while every other event (cease, dispute, restriction, opt-out, ...) counts whatever its age.
+    since = datetime.combine(as_of - timedelta(days=_GUARD_DAYS), clock_time(0), tzinfo=UTC)
+    events = inputs["contact_events"].filter(~pl.col("type").is_in(list(OUTBOUND_TYPES)) | (pl.col("at") >= since))
+    result = guard_contacts(winners, customers, events.collect(), as_of)
     answers = result.answers.rename({"reason_codes": "guard_codes"})
     out = decisions.join(answers, on="customer_id", how="left")
     in_contact = pl.col("kind").is_in([DecisionKind.CONTACT.value, DecisionKind.GROUPED.value])
