@@ -11,6 +11,8 @@ from datetime import time
 
 import polars as pl
 
+from cupx.compliance.rules.common import MEDIUM_ALIASES
+
 __all__ = [
     "DEBT_RULE_TYPES", "DEFAULT_ZONE", "FREQUENCY_TYPES", "MEDIUM_TYPES", "TCPA_TYPES", "action_debts", "action_zones",
     "empty_codes", "event_frame", "frequency_codes", "known_events", "local_day_bounds", "time_codes",
@@ -35,6 +37,7 @@ def event_frame(events: pl.DataFrame) -> pl.DataFrame:
     missing = [pl.lit(None, dtype=t).alias(c) for c, t in _EVENT_COLUMNS.items() if c not in events.columns]
     out = events.with_columns(missing) if missing else events
     return out.with_columns(pl.col("at").dt.convert_time_zone("UTC"),
+                            pl.col("medium").cast(pl.Utf8).str.to_lowercase().replace(MEDIUM_ALIASES),
                             pl.col("submitted_at").cast(_UTC, strict=False),
                             pl.col("debt_id").cast(pl.Int64))
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 from cupx.compliance.models import Event, EventType
 from cupx.compliance.state import State
 
-__all__ = ["OUTBOUND_MEDIUM", "is_reply", "normalise_medium", "reply_once_available"]
+__all__ = ["MEDIUM_ALIASES", "OUTBOUND_MEDIUM", "is_reply", "normalise_medium", "reply_once_available"]
 
 E = EventType
 OUTBOUND_MEDIUM: dict[EventType, str] = {
     E.CALL_PLACED: "telephone_call", E.TEXT_SENT: "text", E.EMAIL_SENT: "email", E.LETTER_SENT: "mail",
     E.LETTER_MAILED: "mail",
 }
-_ALIASES = {
+MEDIUM_ALIASES = {
+    "calls": "telephone_call", "phone_call": "telephone_call", "texts": "text", "emails": "email",
+    "letters": "mail", "e-mail": "email", "postal_mail": "mail",
     "call": "telephone_call", "phone": "telephone_call", "telephone": "telephone_call", "oral": "telephone_call",
     "voice": "telephone_call", "sms": "text", "text_message": "text", "letter": "mail", "postal": "mail",
     "post": "mail", "inbound_call": "telephone_call", "web": "portal", "website": "portal", "app": "portal",
@@ -22,7 +24,7 @@ _ALIASES = {
 
 def normalise_medium(medium: str | None) -> str:
     value = (medium or "").strip().lower()
-    return _ALIASES.get(value, value)
+    return MEDIUM_ALIASES.get(value, value)
 
 
 def is_reply(st: State) -> bool:
