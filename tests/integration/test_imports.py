@@ -307,3 +307,17 @@ def test_lookups_by_table_scan_give_the_same_answers(runtime: Runtime, tmp_path:
     again = import_samples(runtime, tmp_path)
     assert first["ledger"]["inserted"] == again["ledger"]["unchanged"] > 100
     assert all(r["inserted"] == r["rejected"] == 0 for r in again.values())
+
+
+def test_customer_whose_zones_cannot_be_stored_is_rejected_not_truncated(runtime: Runtime, tmp_path: Path) -> None:
+    numbers = ["+18085550100", "+19075550100", "+12065550100", "+13035550100", "+13125550100", "+12125550100",
+               "+16025550100", "+17875550100", "+16715550100", "+442079460958", "+61255550100", "+61855550100",
+               "+81312345678"]
+    lines = [{"external_id": "W1", "full_name": "Wanda Far", "phones": [{"number": n} for n in numbers]},
+             {"external_id": "W2", "full_name": "Nora Near", "phones": [{"number": numbers[0]}]}]
+    path = write(tmp_path / "c.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
+
+    report = import_file(runtime, "customers", path, now=NOW)
+
+    assert (report.inserted, report.rejected) == (1, 1)
+    assert report.problems[0][:2] == (1, "tz_candidates")

@@ -40,6 +40,7 @@ SPEC = FileSpec(
     nested=NESTED_COLUMNS,
 )
 _SEP = "\x1f"
+_TZ_MAX_CHARS = 200  # customers.tz_candidates is String(200)
 
 
 class Cipher(Protocol):
@@ -140,6 +141,13 @@ def import_customers(df: pl.DataFrame, repo: ImportRepository, cipher: Cipher, n
     good = ck.good()
     ok_rows = good["row"].implode()
     phones, emails, addresses = (f.filter(pl.col("row").is_in(ok_rows)) for f in (phones, emails, addresses))
+    good = good.with_columns(_tz_candidates(good, phones, addresses).alias("tz_candidates"))
+    # Dropping zones would let the guard call at a wrong local time, so a row that cannot store them all
+    # is rejected rather than truncated.
+    too_many = pl.col("tz_candidates").str.len_chars() > _TZ_MAX_CHARS
+    ck.flag_rows(good.filter(too_many).select("row", pl.lit("tz_candidates").alias("field"), pl.lit(
+        f"phones and addresses span more time zones than fit in {_TZ_MAX_CHARS} characters").alias("reason")))
+    good = good.filter(~too_many)
     progress("hashing", 0, good.height)
     good = good.with_columns(_row_hashes(good, phones, emails, addresses, cipher))
     existing = repo.lookup("customers", "external_id", good["external_id"].to_list(), ["external_id", "id", "row_hash"])
@@ -157,7 +165,7 @@ def import_customers(df: pl.DataFrame, repo: ImportRepository, cipher: Cipher, n
     phones, emails, addresses = (f.filter(pl.col("row").is_in(todo_rows)).join(ids, on="row")
                                  for f in (phones, emails, addresses))
     progress("encrypting", 0, todo.height)
-    rows = _customer_rows(todo, phones, addresses, cipher, now)
+    rows = _customer_rows(todo, cipher, now)
     progress("encrypting", todo.height, todo.height)
     phone_rows, email_rows, address_rows = _child_rows(phones, emails, addresses, cipher)
     new_ids = new["id"].implode()
@@ -176,15 +184,13 @@ def import_customers(df: pl.DataFrame, repo: ImportRepository, cipher: Cipher, n
     return ck, {"inserted": new.height, "updated": changed.height, "unchanged": unchanged.height}
 
 
-def _customer_rows(todo: pl.DataFrame, phones: pl.DataFrame, addresses: pl.DataFrame, cipher: Cipher,
-                   now: datetime) -> pl.DataFrame:
+def _customer_rows(todo: pl.DataFrame, cipher: Cipher, now: datetime) -> pl.DataFrame:
     names = _encrypted(cipher, todo["full_name"].to_list())
     dobs = _encrypted(cipher, [None if d is None else d.isoformat() for d in todo["date_of_birth"]])
-    zones = _tz_candidates(todo, phones, addresses)
     return todo.select(
         "id", "external_id",
         pl.Series("name_enc", names, dtype=pl.Binary), pl.Series("dob_enc", dobs, dtype=pl.Binary),
-        "preferred_language", "flags", zones.alias("tz_candidates"),
+        "preferred_language", "flags", "tz_candidates",
         pl.col("stated_time_zone").alias("stated_tz"), "customer_since", "row_hash",
         pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at"),
     )
