@@ -171,5 +171,8 @@ def test_hold_ending_returns_a_planned_debt_to_its_arrangement(runtime: Runtime)
         start_hold(uow, StartHold(cid, "illness", TODAY, days=10, kind=HoldKind.PAYMENT_HOLIDAY, now=NOW))
     assert debt_status(runtime, did) == "hardship_hold"
     with runtime.uow() as uow:
+        assert process_plan_instalments(uow, TODAY + timedelta(days=10), now=NOW)["missed"] == 0  # deferred
+        assert uow[PlanStore].list(customer_id=cid)[0].plan.instalments[0].due_on == TODAY + timedelta(days=11)
+    with runtime.uow() as uow:
         assert end_expired_holds(uow, TODAY + timedelta(days=10), now=NOW) == {"ended": 1}
     assert debt_status(runtime, did) == "in_arrangement"

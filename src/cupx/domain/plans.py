@@ -323,6 +323,19 @@ class Plan:
         if self.status == PlanStatus.COMPLETED and self.paid_minor < self.total_minor:
             self.status = PlanStatus.ACTIVE
 
+    def defer(self, starts_on: date, days: int) -> int:
+        """A hold (payment holiday, breathing space) pushes every unpaid instalment due from
+        `starts_on` on back by `days`; returns how many moved. The total is unchanged."""
+        if self.status != PlanStatus.ACTIVE or days <= 0:
+            return 0
+        moved = 0
+        for inst in self.instalments:
+            if inst.outstanding > 0 and inst.due_on >= starts_on \
+                    and inst.status in (InstalmentStatus.DUE, InstalmentStatus.DEFERRED):
+                inst.due_on += timedelta(days=days)
+                moved += 1
+        return moved
+
     def process_due(self, as_of: date, at: datetime, policy: MissPolicy) -> list[object]:
         """Mark instalments due before `as_of` and unpaid as missed; append or break per policy."""
         before = len(self.events)

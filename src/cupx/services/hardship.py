@@ -58,6 +58,8 @@ def start_hold(uow: UnitOfWork, cmd: StartHold) -> dict[str, Any]:
     hold.id = uow[HoldStore].add(hold, cmd.actor, now)
     hold.started(now)
     cancelled = 0
+    if hold.kind.pauses_contact:
+        _defer_plans(uow, hold, {d.id for d in covered}, now)
     if hold.kind.pauses_contact and hold.is_active(now.date()):
         _hold_cases(cases, covered, now, cmd.actor, f"{hold.kind}: {cmd.reason}"[:200])
         outbox = uow[OutboxStore]
@@ -72,6 +74,16 @@ def start_hold(uow: UnitOfWork, cmd: StartHold) -> dict[str, Any]:
     return {"id": hold.id, "customer_id": hold.customer_id, "debt_id": hold.debt_id, "kind": str(hold.kind),
             "starts_on": hold.starts_on.isoformat(), "ends_on": hold.ends_on.isoformat(),
             "cancelled_messages": cancelled, "debt_ids": [d.id for d in covered]}
+
+
+def _defer_plans(uow: UnitOfWork, hold: BreathingSpace, debt_ids: set[int], now: datetime) -> None:
+    """Instalments falling in the hold move past it, so the nightly run does not count them missed."""
+    plans = uow[PlanStore]
+    days = (hold.ends_on - hold.starts_on).days + 1
+    for record in plans.open_for_customer(hold.customer_id):
+        if record.plan.debt_id is None or record.plan.debt_id in debt_ids:
+            if record.plan.defer(hold.starts_on, days):
+                plans.save(record.plan, now)
 
 
 def _hold_cases(cases: CaseStore, debts: list[DebtRow], now: datetime, actor: str, reason: str) -> None:

@@ -111,3 +111,11 @@ def test_unapply_takes_back_newest_first() -> None:
     assert plan.status == PlanStatus.COMPLETED
     plan.unapply_payment(1_500)
     assert plan.status == PlanStatus.ACTIVE and [i.paid_minor for i in plan.instalments] == [1_000, 500, 0]
+
+
+def test_defer_moves_unpaid_instalments_past_a_hold() -> None:
+    plan = _plan()
+    plan.apply_payment(1_000, date(2026, 1, 5), AT, MissPolicy())
+    assert plan.defer(date(2026, 1, 1), 30) == 2
+    assert [i.due_on for i in plan.instalments] == [date(2026, 1, 10), date(2026, 3, 12), date(2026, 4, 9)]
+    assert plan.total_minor == 3_000

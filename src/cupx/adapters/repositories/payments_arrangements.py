@@ -204,8 +204,9 @@ class SqlPlanStore(PlanStore):
             pi = plan_instalments
             self.conn.execute(update(pi).where(pi.c.id == bindparam("iid")).values(
                 amount_minor=bindparam("amount"), paid_minor=bindparam("paid"), status=bindparam("st"),
-                paid_on=bindparam("pon")), [{"iid": i.id, "amount": i.amount_minor, "paid": i.paid_minor,
-                                             "st": str(i.status), "pon": i.paid_on} for i in existing])
+                paid_on=bindparam("pon"), due_on=bindparam("due")), [
+                    {"iid": i.id, "amount": i.amount_minor, "paid": i.paid_minor, "st": str(i.status),
+                     "pon": i.paid_on, "due": i.due_on} for i in existing])
         self._insert_instalments(plan, [i for i in plan.instalments if i.id is None])
 
     def open_for_customer(self, customer_id: int) -> list[PlanRecord]:
