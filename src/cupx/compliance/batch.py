@@ -100,7 +100,7 @@ def evaluate_batch(
     other = known_events(ev, acts, other_types, regf | _TCPA_MASK)
     parts = [
         time_codes(zoned),
-        frequency_codes(per_debt, zoned, known_events(ev, acts, FREQUENCY_TYPES, regf & _CALL)),
+        frequency_codes(per_debt, zoned, known_events(ev, acts, FREQUENCY_TYPES, regf & _CALL, 16)),
         _debt_rule_codes(per_debt, other, zoned),
         _medium_codes(acts, other),
         _tcpa_codes(acts, other) if prof.tcpa else None,

@@ -51,11 +51,20 @@ MEDIUM_TYPES = ("medium_restriction", "cease_notice", "tcpa_revocation", "electr
 TCPA_TYPES = ("tcpa_consent", "tcpa_revocation")
 
 
-def known_events(evs: pl.DataFrame, acts: pl.DataFrame, types: tuple[str, ...], mask: pl.Expr) -> pl.DataFrame:
+def known_events(evs: pl.DataFrame, acts: pl.DataFrame, types: tuple[str, ...], mask: pl.Expr,
+                 horizon_days: int | None = None) -> pl.DataFrame:
     """Events of `types` known at the instant of each action selected by `mask` (C-8): one row per
-    (action, event). Filtering both sides before the join keeps the join small."""
+    (action, event). Filtering both sides before the join keeps the join small; with `horizon_days`,
+    events older than that before the earliest action are dropped first (long histories)."""
     a = acts.filter(mask).select("_ord", "customer_id", pl.col("at").alias("a_at"))
-    rel = evs.filter(pl.col("type").is_in(types)).select("customer_id", "type", "at", *_EVENT_COLUMNS)
+    keep = pl.col("type").is_in(types)
+    if horizon_days is not None and a.height:
+        earliest = a["a_at"].min()
+        if earliest is not None:
+            # a number learned to be wrong stays wrong, however long ago that was
+            keep = keep & ((pl.col("at") >= pl.lit(earliest) - pl.duration(days=horizon_days))
+                           | (pl.col("type") == "wrong_number_learned"))
+    rel = evs.filter(keep).select("customer_id", "type", "at", *_EVENT_COLUMNS)
     return a.join(rel, on="customer_id", how="inner").filter(pl.col("at") <= pl.col("a_at")).drop("customer_id")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
@@ -54,3 +54,15 @@ def test_tcpa_applies_to_us_roles_only() -> None:
     acts = _actions([(1, 1, "call", at), (2, 2, "call", at)]).with_columns(pl.lit("atds").alias("dialing"))
     out = evaluate_batch(customers, NO_EVENTS, acts)
     assert out["reason_codes"].to_list() == [["TCPA_NO_CONSENT"], []]
+
+
+def test_old_wrong_number_still_excludes_recent_calls() -> None:
+    customers = pl.DataFrame({"customer_id": [1], "tz_candidates": ["America/Chicago"]})
+    base = datetime(2026, 9, 8, 15, tzinfo=UTC)
+    calls = [base + timedelta(hours=12 * i) for i in range(8)]
+    events = pl.DataFrame({"customer_id": [1] * 9, "type": ["wrong_number_learned"] + ["call_placed"] * 8,
+                           "at": [base - timedelta(days=40)] + calls, "debt_id": [None] + [1] * 8,
+                           "target": ["+13125550100"] * 9, "outcome": [None] + ["no_answer"] * 8},
+                          schema_overrides={"at": UTC_T, "debt_id": pl.Int64})
+    out = evaluate_batch(customers, events, _actions([(1, 1, "call", datetime(2026, 9, 14, 16, tzinfo=UTC))]))
+    assert out["reason_codes"].to_list() == [[]]
