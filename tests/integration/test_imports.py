@@ -321,3 +321,19 @@ def test_customer_whose_zones_cannot_be_stored_is_rejected_not_truncated(runtime
 
     assert (report.inserted, report.rejected) == (1, 1)
     assert report.problems[0][:2] == (1, "tz_candidates")
+
+
+PARIS = {"line1": "1 Rue", "city": "Paris", "country": "FR", "postal_code": "75001"}
+
+
+def test_values_too_long_for_their_columns_are_rejected_on_both_databases(runtime: Runtime, tmp_path: Path) -> None:
+    lines = [{"external_id": "P1", "full_name": "Pat", "phones": [{"number": "+13125550199", "provenance": "x" * 41}]},
+             {"external_id": "P2", "full_name": "Pam", "emails": [{"address": "p@example.com", "provenance": "Bad!"}]},
+             {"external_id": "P3", "full_name": "Pia", "addresses": [dict(PARIS, state="Ile-de-France")]},
+             {"external_id": "P4", "full_name": "Pod", "addresses": [PARIS]}]
+    path = write(tmp_path / "c.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
+
+    report = import_file(runtime, "customers", path, now=NOW)
+
+    assert (report.inserted, report.rejected) == (1, 3)
+    assert [p[1] for p in report.problems] == ["phones[0].provenance", "emails[0].provenance", "addresses[0].state"]

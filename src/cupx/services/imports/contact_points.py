@@ -10,6 +10,7 @@ is a problem on its row; nothing is silently dropped.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,8 @@ from cupx.services.imports.checks import FALSE_WORDS, TRUE_WORDS, Checker
 
 __all__ = ["addresses_frame", "emails_frame", "fast_us_e164", "phones_frame"]
 
+_PROVENANCE = r"^[a-z][a-z_]{0,39}$"  # a snake_case word: consumer_provided, creditor_provided, skip_trace, ...
+_PROVENANCE_REASON = "not a provenance word (consumer_provided, creditor_provided, skip_trace, ...)"
 _PROBLEM_SCHEMA = {"row": pl.Int64, "field": pl.String, "reason": pl.String}
 _ADDRESS_COLS = ("line1", "line2", "city", "state", "postal_code", "country", "place")
 
@@ -113,6 +116,8 @@ def phones_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
         frame.filter(pl.col("type").is_not_null() & ~pl.col("type").is_in([t.value for t in PhoneType])).select(
             "row", pl.when(flat_field).then(pl.lit("phone_type")).otherwise(pl.col("where") + ".type").alias("field"),
             pl.lit(f"must be one of {', '.join(PhoneType)}").alias("reason")),
+        frame.filter(pl.col("provenance").is_not_null() & ~pl.col("provenance").str.contains(_PROVENANCE)).select(
+            "row", (pl.col("where") + ".provenance").alias("field"), pl.lit(_PROVENANCE_REASON).alias("reason")),
         frame.filter(consent.is_not_null() & ~consent.is_in([*TRUE_WORDS, *FALSE_WORDS])).select(
             "row", pl.when(flat_field).then(pl.lit("phone_tcpa_consent"))
             .otherwise(pl.col("where") + ".tcpa_consent").alias("field"),
@@ -136,6 +141,9 @@ def emails_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
     out: list[tuple[int, str, str]] = []
     problems: list[tuple[int, str, str]] = []
     for row, raw, prov, where in flat + nested:
+        if prov is not None and not re.match(_PROVENANCE, prov):
+            problems.append((row, f"{where}.provenance", _PROVENANCE_REASON))
+            continue
         try:
             out.append((row, normalize_email(raw or "", field_name=where), prov or "creditor_notice"))
         except CupxError as exc:
@@ -163,6 +171,8 @@ def addresses_frame(df: pl.DataFrame, checker: Checker) -> pl.DataFrame:
         (pl.col("line1").is_null(), field["line1"], "required when an address is given"),
         (pl.col("city").is_null(), prefix + "city", "required when an address is given"),
         (pl.col("postal_code").is_null(), prefix + "postal_code", "required when an address is given"),
+        (pl.col("postal_code").str.len_chars() > 16, prefix + "postal_code", "longer than 16 characters"),
+        (pl.col("state").str.len_chars() > 8, prefix + "state", "longer than 8 characters"),
         (~pl.col("country").str.contains(r"^[A-Z]{2}$"), prefix + "country", "not a two-letter country code"),
         (us & pl.col("postal_code").is_not_null() & ~pl.col("postal_code").str.contains(r"^[0-9]{5}(-[0-9]{4})?$"),
          prefix + "postal_code", "not a US ZIP code"),
