@@ -178,6 +178,21 @@ class State:
                 return d
         return None
 
+    def time_barred(self, debt: Any) -> bool:
+        """R-14 / CONC 7.15, recomputed rather than trusted: the flag, a passed `limitations_date`, or (UK)
+        a `limitation_start_on` (last payment or acknowledgement) + 6 years (5 in Scotland)."""
+        if debt.time_barred or debt.statute_barred:
+            return True
+        if debt.limitations_date is not None and self.on > debt.limitations_date:
+            return True
+        start = (debt.model_extra or {}).get("limitation_start_on")
+        if start is None or not self.uk:
+            return False
+        from cupx.compliance.business_calendar import add_years
+
+        scotland = any(j.upper() in ("UK-SCT", "GB-SCT", "SCOTLAND") for j in debt.jurisdictions)
+        return self.on > add_years(date.fromisoformat(str(start)[:10]), 5 if scotland else 6)
+
     def phone(self, number: str | None) -> Any:
         for p in self.ctx.phones:
             if p.number == number:

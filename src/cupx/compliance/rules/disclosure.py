@@ -63,12 +63,11 @@ def _litigation_threat(st: State) -> None:
         debt = st.debt(debt_id)
         if debt is None:
             continue
-        barred_us = debt.time_barred or (debt.limitations_date is not None and st.on > debt.limitations_date)
-        barred_uk = debt.statute_barred or (debt.limitations_date is not None and st.on > debt.limitations_date)
-        if st.regf and barred_us:
-            st.block(Code.REGF_TIME_BARRED_LEGAL_ACTION)
-        if st.uk and barred_uk:
-            st.block(Code.UK_CONC_STATUTE_BARRED)
+        if st.time_barred(debt):
+            if st.regf:
+                st.block(Code.REGF_TIME_BARRED_LEGAL_ACTION)
+            if st.uk:
+                st.block(Code.UK_CONC_STATUTE_BARRED)
 
 
 def check(st: State) -> None:

@@ -103,11 +103,11 @@ def check(st: State) -> None:
         for debt in barred:
             if debt is None:
                 continue
-            expired = debt.limitations_date is not None and st.on > debt.limitations_date
-            if st.regf and (debt.time_barred or expired):
-                st.block(Code.REGF_TIME_BARRED_LEGAL_ACTION)
-            if st.uk and (debt.statute_barred or debt.time_barred or expired):
-                st.block(Code.UK_CONC_STATUTE_BARRED)
+            if st.time_barred(debt):
+                if st.regf:
+                    st.block(Code.REGF_TIME_BARRED_LEGAL_ACTION)
+                if st.uk:
+                    st.block(Code.UK_CONC_STATUTE_BARRED)
     if st.regf and act.type == A.FURNISH_TO_CRA:
         _furnish(st)
     if st.regf and act.type in (A.SELL_DEBT, A.TRANSFER_DEBT) and act.exception not in _TRANSFER_EXCEPTIONS:
