@@ -14,12 +14,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-import polars as pl
 
 from cupx.bootstrap import Runtime
 from cupx.domain.errors import CupxError
 
-__all__ = ["DayResult", "Action", "apply_actions"]
+__all__ = ["Action", "DayResult", "apply_actions", "part_amounts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +98,3 @@ def part_amounts(balance: np.ndarray, share: np.ndarray) -> np.ndarray:
     """Part payments in whole currency units, at least 1 unit, never above the balance."""
     amt = (balance * share // 100 * 100).astype(np.int64)
     return np.clip(amt, np.minimum(balance, 100), balance)
-
-
-def frame_actions(frame: pl.DataFrame) -> list[Action]:
-    return [Action(**row) for row in frame.iter_rows(named=True)]

@@ -22,13 +22,15 @@ def generate_cmd(
     seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives the same files."),
     out: Path = typer.Option(Path("var/sim"), "--out", help="Directory for the CSV files."),
     as_of: str = typer.Option("2026-09-01", "--as-of", help="The portfolio's date (simulation day 0)."),
+    jsonl_customers: bool = typer.Option(False, "--jsonl-customers",
+                                         help="Write customers.jsonl with the provenance of phones and e-mails."),
 ) -> None:
     """Write customers.csv, debts.csv, ledger.csv and contacts.csv in CU-PX's import formats."""
     from cupx.sim.generator import generate, write
 
     t0 = time.perf_counter()
     portfolio = generate(seed, accounts, date.fromisoformat(as_of))
-    paths = write(portfolio, out)
+    paths = write(portfolio, out, customers_format="jsonl" if jsonl_customers else "csv")
     echo_json({"accounts": accounts, "debts": portfolio.debts.height, "ledger": portfolio.ledger.height,
                "contacts": portfolio.contacts.height, "seconds": round(time.perf_counter() - t0, 2),
                "files": {k: str(p) for k, p in paths.items()}})
