@@ -28,6 +28,7 @@ __all__ = ["Checker", "TRUE_WORDS", "FALSE_WORDS"]
 TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f")
 _PLAIN_AMOUNT = r"^([+-]?)([0-9]{1,15})(?:\.([0-9]+))?$"
+_MAX_MINOR = 10**15  # far beyond any debt, far below BIGINT: a typo never overflows a write
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
@@ -135,6 +136,9 @@ class Checker:
         self._slow_amounts(column, currency_column)
         self.df = self.df.with_columns(pl.col(f"__{column}").alias(column)).drop(
             f"__{column}", "__too_precise", "__slow")
+        too_big = pl.col(column).abs() >= _MAX_MINOR
+        self.flag(too_big, column, "too large an amount")
+        self.df = self.df.with_columns(pl.when(too_big).then(None).otherwise(pl.col(column)).alias(column))
         if signed:
             self.flag(pl.col(column) == 0, column, "must not be zero")
         else:
@@ -149,7 +153,10 @@ class Checker:
         problems: list[tuple[int, str, str]] = []
         for row, text, cur in slow.iter_rows():
             try:
-                values.append(parse_money(text, cur, field=column).minor)
+                minor = parse_money(text, cur, field=column).minor
+                values.append(minor if abs(minor) < _MAX_MINOR else None)
+                if abs(minor) >= _MAX_MINOR:
+                    problems.append((row, column, "too large an amount"))
             except CupxError as exc:
                 values.append(None)
                 problems.append((row, column, exc.message))
