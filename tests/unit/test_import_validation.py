@@ -109,6 +109,12 @@ def test_not_utf8_names_the_line(tmp_path: Path) -> None:
     assert err.value.row == 3
 
 
+def test_nul_characters_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="NUL character") as err:
+        read_file(csv_file(tmp_path, "external_id,full_name\nC1,Ada\nC2,Bo\x00b\n"), customers.SPEC)
+    assert err.value.row == 3
+
+
 @pytest.mark.parametrize(("line", "needle"), [
     ("[1]", "line 2 is not a JSON object"),
     ('{"external_id": ', "line 2 is not valid JSON"),

@@ -4,9 +4,9 @@ Invariants:
 - The result has one `str` column per known column of the kind (null when absent or blank, values
   stripped) plus `row`: the row number an operator sees (CSV: the header is row 1, so the first record
   is row 2; JSON Lines: the line number).
-- A file that is not UTF-8, a CSV header missing a required column or naming an unknown one, a ragged
-  CSV, or a JSON line that is not an object (or names an unknown key) raises `ValidationError` naming
-  the column or line: nothing has been written at that point.
+- A file that is not UTF-8 (or holds a NUL character), a CSV header missing a required column or
+  naming an unknown one, a ragged CSV, or a JSON line that is not an object (or names an unknown key)
+  raises `ValidationError` naming the column or line: nothing has been written at that point.
 - JSON Lines values are turned into the CSV text form (booleans `true`/`false`, lists `;`-joined,
   `due_schedule` pairs `date:amount`, objects as JSON text), so one validation path serves both formats.
   Nested customer contact points (`phones`, `emails`, `addresses`) are kept as JSON text columns.
@@ -53,6 +53,10 @@ def read_file(path: Path, spec: FileSpec) -> pl.DataFrame:
         line = raw[: exc.start].count(b"\n") + 1
         raise ValidationError(f"{path.name} is not UTF-8 (byte {exc.start}, line {line})", field="file",
                               row=line) from None
+    nul = text.find("\x00")
+    if nul >= 0:  # no database text column can hold it, and no honest CSV has one
+        line = text.count("\n", 0, nul) + 1
+        raise ValidationError(f"{path.name} contains a NUL character (line {line})", field="file", row=line)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return _read_jsonl(text, spec)
     return _read_csv(text, spec)
