@@ -79,76 +79,86 @@ def _i(values: np.ndarray) -> pl.Expr:
     return pl.lit(pl.Series(values)).cast(pl.Utf8)
 
 
-def customers_frame(seed: int, n: int, as_of: date) -> pl.DataFrame:
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    gb = _s(rng.random(n) < GB_SHARE, pl.Boolean)
-    f_us, l_us, f_gb, l_gb = _names(rng, seed, n)
+def _address_exprs(rng: np.random.Generator, seed: int, n: int, gb: pl.Expr) -> dict[str, pl.Expr]:
+    """US addresses with a ZIP of their state; GB ones with a UK postcode and town."""
     geo = _us_geo(rng, n)
     uk = _seeded("en_GB", seed + 2)
     postcodes, cities = _pool(uk, "postcode", 400), _pool(uk, "city", 400)
     gb_pick = rng.integers(0, 400, n)
     streets = _pool(_seeded("en_US", seed + 3), "street_name", 800)
-    number = rng.integers(1, 9999, n)
     street = streets.gather(rng.integers(0, 800, n))
     apt = np.where(rng.random(n) < 0.15, rng.integers(1, 400, n), 0)
+    return {
+        "address_line1": pl.concat_str([_i(rng.integers(1, 9999, n)), pl.lit(street)], separator=" "),
+        "address_line2": pl.when(_s(apt > 0, pl.Boolean)).then(pl.concat_str([pl.lit("Apt "), _i(apt)]))
+        .otherwise(pl.lit("")),
+        "city": pl.when(gb).then(pl.lit(cities.gather(gb_pick))).otherwise(pl.lit(geo["city"])),
+        "state": pl.when(gb).then(pl.lit("")).otherwise(pl.lit(geo["state"])),
+        "postal_code": pl.when(gb).then(pl.lit(postcodes.gather(gb_pick))).otherwise(pl.lit(geo["zip"])),
+        "country": pl.when(gb).then(pl.lit("GB")).otherwise(pl.lit("US")),
+        "_area": pl.lit(geo["area"]),
+    }
+
+
+def _phone_exprs(rng: np.random.Generator, n: int, gb: pl.Expr, area: pl.Expr) -> dict[str, pl.Expr]:
+    """A phone whose area code serves the customer's ZIP (US) or a UK mobile; TCPA consent on ~70%."""
     exchange = rng.integers(200, 990, n)
     exchange = np.where(exchange % 100 == 11, exchange + 1, exchange)  # no N11 exchanges
-    line = rng.integers(1000, 10000, n)
+    us_phone = pl.concat_str([pl.lit("+1"), area, _i(exchange), _i(rng.integers(1000, 10000, n))])
     # UK mobiles from 074xx-075xx and 077xx-079xx, skipping ranges phonenumbers does not know (0770x, 0791x)
     blocks = np.array([b for b in range(740, 800) if not 760 <= b <= 770 and b != 791])
     uk_prefix = blocks[rng.integers(0, blocks.size, n)] * 10 + rng.integers(0, 10, n)
-    uk_line = rng.integers(100000, 1000000, n)
+    gb_phone = pl.concat_str([pl.lit("+44"), _i(uk_prefix), _i(rng.integers(100000, 1000000, n))])
     has_phone = rng.random(n) < 0.93
     phone_type = pl.Series(["mobile", "residential_landline", "work"]).gather(
         rng.choice(3, size=n, p=[0.78, 0.17, 0.05]))
-    consent = (rng.random(n) < 0.7) & has_phone
-    has_email = rng.random(n) < 0.78
-    email_n = rng.integers(1, 999, n)
+    consent = _s((rng.random(n) < 0.7) & has_phone, pl.Boolean)
+    has = _s(has_phone, pl.Boolean)
+    return {
+        "phone": pl.when(has).then(pl.when(gb).then(gb_phone).otherwise(us_phone)).otherwise(pl.lit("")),
+        "phone_type": pl.when(has).then(pl.when(gb).then(pl.lit("mobile")).otherwise(pl.lit(phone_type)))
+        .otherwise(pl.lit("")),
+        "phone_tcpa_consent": pl.when(has).then(pl.when(consent).then(pl.lit("true")).otherwise(pl.lit("false")))
+        .otherwise(pl.lit("")),
+        # consenting mobiles gave consent to the creditor (JSON Lines only, see `Portfolio.customers_jsonl`)
+        "_phone_provenance": pl.when(consent).then(pl.lit("consumer_consent")).otherwise(pl.lit("creditor_provided")),
+    }
+
+
+def _email_exprs(rng: np.random.Generator, n: int, full_name: pl.Expr) -> dict[str, pl.Expr]:
+    """first.last<n>@example.* for ~78%; most were used by the customer to write to the creditor."""
+    has = _s(rng.random(n) < 0.78, pl.Boolean)
     domains = pl.Series(["example.com", "example.org", "example.net"]).gather(rng.integers(0, 3, n))
-    dob_days = rng.integers(21 * 365, 80 * 365, n)
-    since_days = rng.integers(60, 15 * 365, n)
-    spanish = rng.random(n) < 0.12
-    stated = rng.random(n) < 0.02
-    base = np.datetime64(as_of.isoformat(), "D")
+    address = pl.concat_str([full_name.str.to_lowercase().str.replace_all(" ", "."), _i(rng.integers(1, 999, n)),
+                             pl.lit("@"), pl.lit(domains)])
+    return {"email": pl.when(has).then(address).otherwise(pl.lit("")),
+            "_email_provenance": pl.when(_s(rng.random(n) < 0.7, pl.Boolean)).then(pl.lit("consumer_used"))
+            .otherwise(pl.lit("creditor_notice"))}
+
+
+def customers_frame(seed: int, n: int, as_of: date) -> pl.DataFrame:
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    gb = _s(rng.random(n) < GB_SHARE, pl.Boolean)
+    f_us, l_us, f_gb, l_gb = _names(rng, seed, n)
     full_name = pl.when(gb).then(pl.concat_str([pl.lit(f_gb), pl.lit(l_gb)], separator=" ")).otherwise(
         pl.concat_str([pl.lit(f_us), pl.lit(l_us)], separator=" "))
-    us_phone = pl.concat_str([pl.lit("+1"), pl.lit(geo["area"]), _i(exchange), _i(line)])
-    gb_phone = pl.concat_str([pl.lit("+44"), _i(uk_prefix), _i(uk_line)])
-    has_phone_e, has_email_e = _s(has_phone, pl.Boolean), _s(has_email, pl.Boolean)
-    frame = pl.DataFrame({"external_id": customer_ids(n)}).with_columns(
-        full_name.alias("full_name"),
-        _s(base - dob_days, pl.Date).alias("date_of_birth"),
-        pl.when(~gb & _s(spanish, pl.Boolean)).then(pl.lit("es")).otherwise(pl.lit("en")).alias("preferred_language"),
-        pl.when(has_phone_e).then(pl.when(gb).then(gb_phone).otherwise(us_phone)).otherwise(pl.lit(""))
-        .alias("phone"),
-        pl.when(has_phone_e).then(pl.when(gb).then(pl.lit("mobile")).otherwise(pl.lit(phone_type)))
-        .otherwise(pl.lit("")).alias("phone_type"),
-        pl.when(has_phone_e).then(pl.when(_s(consent, pl.Boolean)).then(pl.lit("true")).otherwise(pl.lit("false")))
-        .otherwise(pl.lit("")).alias("phone_tcpa_consent"),
-        pl.when(has_email_e).then(pl.concat_str([
-            full_name.str.to_lowercase().str.replace_all(" ", "."), _i(email_n), pl.lit("@"),
-            pl.lit(domains)])).otherwise(pl.lit("")).alias("email"),
-        pl.concat_str([_i(number), pl.lit(street)], separator=" ").alias("address_line1"),
-        pl.when(_s(apt > 0, pl.Boolean)).then(pl.concat_str([pl.lit("Apt "), _i(apt)]))
-        .otherwise(pl.lit("")).alias("address_line2"),
-        pl.when(gb).then(pl.lit(cities.gather(gb_pick))).otherwise(pl.lit(geo["city"])).alias("city"),
-        pl.when(gb).then(pl.lit("")).otherwise(pl.lit(geo["state"])).alias("state"),
-        pl.when(gb).then(pl.lit(postcodes.gather(gb_pick))).otherwise(pl.lit(geo["zip"])).alias("postal_code"),
-        pl.when(gb).then(pl.lit("GB")).otherwise(pl.lit("US")).alias("country"),
-        _flags(rng, n).alias("flags"),
-        _s(base - since_days, pl.Date).alias("customer_since"),
-        pl.when(_s(stated, pl.Boolean)).then(pl.when(gb).then(pl.lit("Europe/London"))
-                                              .otherwise(pl.lit("America/Chicago"))).otherwise(pl.lit(""))
-        .alias("stated_time_zone"),
-        # Provenance of the contact points (JSON Lines only; Reg F electronic-communication procedures):
-        # most e-mail addresses were used by the customer to write to the creditor; consenting mobiles
-        # gave consent to the creditor.
-        pl.when(_s(rng.random(n) < 0.7, pl.Boolean)).then(pl.lit("consumer_used")).otherwise(
-            pl.lit("creditor_notice")).alias("_email_provenance"),
-        pl.when(_s(consent, pl.Boolean)).then(pl.lit("consumer_consent")).otherwise(
-            pl.lit("creditor_provided")).alias("_phone_provenance"),
-    )
-    return frame
+    address = _address_exprs(rng, seed, n, gb)
+    phone = _phone_exprs(rng, n, gb, address.pop("_area"))
+    email = _email_exprs(rng, n, full_name)
+    base = np.datetime64(as_of.isoformat(), "D")
+    born = _s(base - rng.integers(21 * 365, 80 * 365, n), pl.Date)
+    since = _s(base - rng.integers(60, 15 * 365, n), pl.Date)
+    spanish, stated = _s(rng.random(n) < 0.12, pl.Boolean), _s(rng.random(n) < 0.02, pl.Boolean)
+    columns = {
+        "full_name": full_name, "date_of_birth": born,
+        "preferred_language": pl.when(~gb & spanish).then(pl.lit("es")).otherwise(pl.lit("en")),
+        "phone": phone["phone"], "phone_type": phone["phone_type"], "phone_tcpa_consent": phone["phone_tcpa_consent"],
+        "email": email["email"], **address, "flags": _flags(rng, n), "customer_since": since,
+        "stated_time_zone": pl.when(stated).then(
+            pl.when(gb).then(pl.lit("Europe/London")).otherwise(pl.lit("America/Chicago"))).otherwise(pl.lit("")),
+        "_email_provenance": email["_email_provenance"], "_phone_provenance": phone["_phone_provenance"],
+    }
+    return pl.DataFrame({"external_id": customer_ids(n)}).with_columns(e.alias(k) for k, e in columns.items())
 
 
 def _seeded(locale: str, seed: int) -> Faker:
