@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import holidays as holidays_lib
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cupx.compliance.business_calendar import (
@@ -44,7 +44,7 @@ def test_inauguration_day_is_not_a_6103a_holiday() -> None:
     assert date(2029, 1, 20) not in holidays() and date(2029, 1, 22) not in holidays()
 
 
-@settings(max_examples=200, deadline=None)  # a loaded machine must not fail a pure property
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dates(min_value=date(2021, 1, 1), max_value=date(2040, 6, 30)))
 def test_legal_minimum_never_after_cupx_end(provided: date) -> None:
     vp = validation_period(provided)

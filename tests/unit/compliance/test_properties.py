@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cupx.compliance import evaluate
@@ -27,7 +27,7 @@ event_st = st.builds(
     st.sampled_from(TYPES), st.integers(-10 * 24 * 60, 10 * 24 * 60), st.sampled_from(["D1", "D2"]))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(past=st.lists(event_st, max_size=10), future=st.lists(event_st, max_size=5),
        channel=st.sampled_from(["call", "text", "letter"]))
 def test_future_events_are_ignored(past: list[dict[str, Any]], future: list[dict[str, Any]], channel: str) -> None:
