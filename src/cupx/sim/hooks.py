@@ -21,7 +21,7 @@ import polars as pl
 from cupx.bootstrap import Runtime
 from cupx.sim.responses import Action
 
-__all__ = ["Inbound", "dispatch_day", "nightly_cycle"]
+__all__ = ["Inbound", "dispatch_day", "nightly_cycle", "senders"]
 
 
 def nightly_cycle(rt: Runtime, on: date, now: datetime) -> dict[str, Any]:
@@ -43,15 +43,25 @@ def nightly_cycle(rt: Runtime, on: date, now: datetime) -> dict[str, Any]:
     return out
 
 
-def dispatch_day(rt: Runtime, now: datetime, seed: int = 0) -> dict[str, int]:
-    """Run the dispatcher until nothing is due at `now` (file sinks unless providers are configured)."""
+def senders(rt: Runtime) -> dict[str, Any]:
+    """The channel senders (file sinks unless providers are configured), built once per simulation: a
+    file sink reads the keys it already wrote when first used, which should not happen every day."""
+    from cupx.adapters.channels.factory import build_senders
+
+    return dict(build_senders(rt.settings))
+
+
+def dispatch_day(rt: Runtime, now: datetime, seed: int, channel_senders: dict[str, Any]) -> dict[str, int]:
+    """Run the dispatcher until nothing is due at `now`."""
     import random
 
-    from cupx.adapters.channels.factory import build_senders
     from cupx.services.dispatch import Dispatcher
+    from cupx.services.dispatch_config import DispatchConfig
 
     rand = random.Random(f"{seed}:{now.isoformat()}").random
-    dispatcher = Dispatcher(rt.uow, build_senders(rt.settings), clock=lambda: now, worker="sim", rand=rand)
+    # One dispatcher works the whole day's backlog: bigger batches mean fewer look-ups per message.
+    config = DispatchConfig(batch_size=1000, record_every=500)
+    dispatcher = Dispatcher(rt.uow, channel_senders, config=config, clock=lambda: now, worker="sim", rand=rand)
     report = dispatcher.run(now=now)
     return {k: v for k, v in vars(report).items() if isinstance(v, int)}
 

@@ -37,7 +37,7 @@ from cupx.services.simulation import (
     start_or_resume,
 )
 from cupx.sim import behaviour
-from cupx.sim.hooks import Inbound, dispatch_day, nightly_cycle
+from cupx.sim.hooks import Inbound, dispatch_day, nightly_cycle, senders
 from cupx.sim.personas import Personas, personas
 from cupx.sim.responses import Action, DayResult, apply_actions, part_amounts
 
@@ -135,6 +135,7 @@ class SimContext:
     index: pl.DataFrame  # customer_id -> idx
     external_ids: dict[int, str]
     due: pl.DataFrame  # customer_id, idx, due_on: instalments of debts open at the start
+    senders: dict[str, Any]  # channel senders, kept for the whole run
 
 
 def _on_time(ctx: SimContext, on: date, k: int) -> pl.DataFrame:
@@ -151,7 +152,7 @@ def _simulate_day(rt: Runtime, ctx: SimContext, k: int) -> DayResult:
     nightly_cycle(rt, on, _at(on, 6))
     t1 = time.perf_counter()
     for hour in DISPATCH_HOURS:
-        dispatch_day(rt, _at(on, hour), run.seed)
+        dispatch_day(rt, _at(on, hour), run.seed, ctx.senders)
     result_calls = _desk_calls(rt, p, index, on, k, run.seed)
     t2 = time.perf_counter()
     with rt.uow() as uow:
@@ -215,16 +216,20 @@ def run_days(rt: Runtime, days: int, *, seed: int = 7, start: date | None = None
         first_day = start or _default_start(uow)
         run = start_or_resume(uow, seed, index.height, first_day, datetime.now(UTC))
     p = personas(run.seed, max(run.accounts, int(index["idx"].max() or 0) + 1))
-    ctx = SimContext(run, p, index, external_ids, due)
+    ctx = SimContext(run, p, index, external_ids, due, senders(rt))
     total = DayResult()
     t0 = time.perf_counter()
-    for step in range(days):
-        k = run.days_done + step
-        total.merge(_simulate_day(rt, ctx, k))
-        with rt.uow() as uow:
-            advance_run(uow, run, k + 1, datetime.now(UTC))
-        if on_day:
-            on_day(step + 1, {"day": k})
+    try:
+        for step in range(days):
+            k = run.days_done + step
+            total.merge(_simulate_day(rt, ctx, k))
+            with rt.uow() as uow:
+                advance_run(uow, run, k + 1, datetime.now(UTC))
+            if on_day:
+                on_day(step + 1, {"day": k})
+    finally:
+        for sender in ctx.senders.values():
+            sender.close()
     return {"days": days, "start_on": run.start_on.isoformat(), "days_done": run.days_done + days,
             "actions": dict(total.done), "refused": dict(total.refused),
             "outcomes": dict(pl.Series([o for _, o, _ in total.resolved], dtype=pl.Utf8).value_counts().iter_rows()),
