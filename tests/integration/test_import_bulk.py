@@ -74,3 +74,20 @@ def test_allocate_ids_keeps_other_writers_out_until_the_end(engine: Engine) -> N
                 with pytest.raises(OperationalError, match="lock timeout"):
                     other_conn.execute(text("LOCK TABLE customers IN ROW EXCLUSIVE MODE"))
         conn.rollback()
+
+
+def test_large_sqlite_inserts_restore_the_page_cache(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cupx.adapters.bulk as bulk
+
+    monkeypatch.setattr(bulk, "_BIG_INSERT_ROWS", 2)
+    rows = [{"external_id": f"B{i}", "name_enc": b"x", "row_hash": "h", "created_at": NOW, "updated_at": NOW}
+            for i in range(3)]
+    with engine.connect() as conn:
+        conn.begin()
+        before = conn.exec_driver_sql("PRAGMA cache_size").scalar() if engine.dialect.name == "sqlite" else None
+        assert bulk_insert(conn, customers, rows) == 3
+        after = conn.exec_driver_sql("PRAGMA cache_size").scalar() if engine.dialect.name == "sqlite" else None
+        assert before == after
+        assert conn.execute(select(customers.c.external_id).order_by(customers.c.id)).scalars().all() == [
+            "B0", "B1", "B2"]
+        conn.rollback()

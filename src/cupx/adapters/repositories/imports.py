@@ -33,9 +33,6 @@ class SqlImportRepository(ImportRepository):
         self.connection = connection
         self.runtime = runtime
         self._empty: dict[str, bool] = {}
-        if connection.dialect.name == "sqlite":
-            # A large page cache keeps the indexes of big tables in memory while a file is written.
-            connection.exec_driver_sql("PRAGMA cache_size = -262144")
 
     def _is_empty(self, table: str) -> bool:
         if table not in self._empty:
