@@ -44,7 +44,7 @@ _CARRY = ("risk_score", "risk_band", "model_version", "language")
 _GUARD_DAYS = 8
 
 
-def decide_debts(features: pl.LazyFrame, progress: pl.LazyFrame, assignments: pl.LazyFrame,
+def decide_debts(features: pl.LazyFrame, progress: pl.LazyFrame | None, assignments: pl.LazyFrame | None,
                  strategies: Sequence[CompiledStrategy], as_of: date, *, explain: bool = False,
                  carry: Sequence[str] = ()) -> pl.LazyFrame:
     """Route each debt to its strategy, run each compiled plan, add NO_STRATEGY rows, arbitrate."""
@@ -68,6 +68,12 @@ def decide_debts(features: pl.LazyFrame, progress: pl.LazyFrame, assignments: pl
                                            if c not in orphans.collect_schema()]))
 
 
+def _stored(inputs: CycleInputs, name: str) -> pl.LazyFrame | None:
+    """The stored rows, or None when there are none (the plan then needs no join)."""
+    frame = inputs.frames.get(name)
+    return None if frame is None or frame.height == 0 else frame.lazy()
+
+
 def decide(inputs: CycleInputs, strategies: Sequence[CompiledStrategy], as_of: date,
            scores: pl.LazyFrame | None = None, *, keep_features: bool = False, explain: bool = False) -> CycleOutput:
     """All decisions of the run date, with the guard applied to each customer's contact.
@@ -76,8 +82,8 @@ def decide(inputs: CycleInputs, strategies: Sequence[CompiledStrategy], as_of: d
     t0 = time.perf_counter()
     features = build_features(inputs, as_of, scores).collect()
     t1 = time.perf_counter()
-    lf = decide_debts(features.lazy(), inputs["progress"], inputs["assignments"], strategies, as_of,
-                      explain=explain, carry=_CARRY)
+    lf = decide_debts(features.lazy(), _stored(inputs, "progress"), _stored(inputs, "assignments"), strategies,
+                      as_of, explain=explain, carry=_CARRY)
     decisions = lf.rename({"risk_score": "score"}).collect()
     t2 = time.perf_counter()
     decisions, guard = apply_guard(decisions, inputs, as_of)

@@ -232,19 +232,28 @@ class CompiledStrategy:
                                 return_dtype=pl.Int64).alias("rank"),
         ]
 
-    def decide(self, features: pl.LazyFrame, progress: pl.LazyFrame, assignments: pl.LazyFrame, as_of: date,
-               *, explain: bool = False, carry: Sequence[str] = ()) -> pl.LazyFrame:
+    def decide(self, features: pl.LazyFrame, progress: pl.LazyFrame | None, assignments: pl.LazyFrame | None,
+               as_of: date, *, explain: bool = False, carry: Sequence[str] = ()) -> pl.LazyFrame:
         """One decision row per debt of `features` (see the module docstring for the rules); `carry` names
-        feature columns passed through unchanged (the score, the language) to save a join later."""
+        feature columns passed through unchanged (the score, the language) to save a join later.
+        `progress` / `assignments` None means none is stored (the first night): no join is planned."""
         s = self.strategy
-        masks, mine = self._progress(progress)
         ids = {i: st.id for i, st in enumerate(self.steps)}
+        if progress is None:
+            lf = features.with_columns(attempted_mask=pl.lit(0, dtype=pl.Int64),
+                                       skipped_mask=pl.lit(0, dtype=pl.Int64),
+                                       last_attempt_on=pl.lit(None, dtype=pl.Date))
+        else:
+            masks, mine = self._progress(progress)
+            lf = features.join(masks, on=["debt_id", "episode"], how="left").with_columns(
+                pl.col("attempted_mask").fill_null(0), pl.col("skipped_mask").fill_null(0))
+        lf = lf.with_columns(self._segment_columns())
+        if assignments is None:
+            lf = lf.with_columns(stored_arm=pl.lit(None, dtype=pl.String))
+        else:
+            lf = lf.join(assignments.rename({"arm": "stored_arm"}), on=["experiment_id", "customer_id"], how="left")
         lf = (
-            features.join(masks, on=["debt_id", "episode"], how="left")
-            .with_columns(pl.col("attempted_mask").fill_null(0), pl.col("skipped_mask").fill_null(0))
-            .with_columns(self._segment_columns())
-            .join(assignments.rename({"arm": "stored_arm"}), on=["experiment_id", "customer_id"], how="left")
-            .with_columns(self._arm_columns())
+            lf.with_columns(self._arm_columns())
             .with_columns(self._ladder_columns())
             .with_columns(self._step_columns())
             .with_columns(self._choice_columns())
@@ -253,8 +262,14 @@ class CompiledStrategy:
                 _ladder_reached=pl.col("is_open") & pl.col("segment").is_not_null() & ~pl.col("_control")
                 & ~reduce(lambda a, b: a | b, [pl.col(h.value) for h in s.holds]).fill_null(False),
             )
-            .join(mine.rename({"step_id": "_rep_id", "attempts": "_rep_attempts", "last_on": "_rep_last_on"}),
-                  on=["debt_id", "episode", "_rep_id"], how="left")
+        )
+        if progress is None:
+            lf = lf.with_columns(_rep_attempts=pl.lit(None, dtype=pl.Int64), _rep_last_on=pl.lit(None, dtype=pl.Date))
+        else:
+            lf = lf.join(mine.rename({"step_id": "_rep_id", "attempts": "_rep_attempts", "last_on": "_rep_last_on"}),
+                         on=["debt_id", "episode", "_rep_id"], how="left")
+        lf = (
+            lf
             .with_columns(self._skips_column())
             .with_columns(self._verdict_columns(as_of))
             .with_columns(strategy_id=pl.lit(s.id), strategy_version=pl.lit(s.version, dtype=pl.Int64))

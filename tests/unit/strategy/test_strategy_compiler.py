@@ -92,3 +92,13 @@ def test_explain_column_names_every_step_of_the_ladder() -> None:
     assert out["why"] == ["pre_due_sms: expired", "sms_1: condition_false", "email_5: chosen", "call_10: waiting",
                           "letter_20: not_due", "review_45: not_due", "agency_90: not_due"]
     assert out["skips"] == "pre_due_sms:expired,sms_1:condition_false"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(ALL).flatmap(lambda s: st.tuples(st.just(s), portfolios([s]))))
+def test_plan_without_stored_progress_or_arms_skips_the_joins_and_agrees(case: tuple[Strategy, dict[str, Any]]) -> None:
+    strategy, p = case
+    f, _, _ = frames(p)
+    got = compile_strategy(strategy).decide(f, None, None, AS_OF).drop("episode").collect()
+    expected = reference_decide(strategy, p["rows"], [], [], AS_OF)
+    assert sorted(got.to_dicts(), key=lambda d: d["debt_id"]) == expected
