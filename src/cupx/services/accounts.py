@@ -143,6 +143,12 @@ class AccountsRepository(abc.ABC):
     @abc.abstractmethod
     def add_ledger_entry(self, values: dict[str, Any]) -> int: ...
 
+    def portfolio_tables(self, customer_id: int) -> dict[str, Any]:
+        """The portfolio tables (contract C7 shape: Polars lazy frames by table name, database column
+        names) cut down to one customer and their debts, so one account is scored without reading the
+        whole portfolio. Optional for implementations that never serve the agent's account view."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True, slots=True)
 class DebtView:

@@ -11,9 +11,11 @@ import json
 from datetime import date
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Connection, Select, insert, select
 
 from cupx.adapters.repositories.registry import implements
+from cupx.adapters.tables import metadata
 from cupx.adapters.tables.core import (
     customer_addresses,
     customer_emails,
@@ -23,9 +25,11 @@ from cupx.adapters.tables.core import (
     ledger_entries,
 )
 from cupx.adapters.uow import RuntimeLike
+from cupx.analytics.frames import SCHEMAS
 from cupx.domain.customer import normalize_email, normalize_phone
 from cupx.domain.debt import DueInstalment
 from cupx.services.accounts import AccountsRepository, CustomerQuery, CustomerRecord, DebtRecord, LedgerRecord
+from cupx.services.models import PORTFOLIO_TABLES
 
 __all__ = ["SqlAccountsRepository"]
 
@@ -144,3 +148,16 @@ class SqlAccountsRepository(AccountsRepository):
     def add_ledger_entry(self, values: dict[str, Any]) -> int:
         result = self.conn.execute(insert(ledger_entries).values(**values))
         return int(result.inserted_primary_key[0])
+
+    def portfolio_tables(self, customer_id: int) -> dict[str, Any]:
+        # Same columns as the portfolio reader (the analytics SCHEMAS), filtered in SQL to one customer.
+        own = select(debts.c.id).where(debts.c.customer_id == customer_id)
+        out: dict[str, Any] = {}
+        for name in PORTFOLIO_TABLES:
+            tbl = metadata.tables.get(name)
+            if tbl is None:
+                continue
+            q = select(*[tbl.c[c] for c in SCHEMAS.get(name, {}) if c in tbl.c])
+            q = q.where(tbl.c.customer_id == customer_id) if "customer_id" in tbl.c else q.where(tbl.c.debt_id.in_(own))
+            out[name] = pl.read_database(q, self.conn, infer_schema_length=None).lazy()
+        return out

@@ -1,7 +1,8 @@
 """`cupx show customer ID` and `cupx show debt ID`: the operator's view of an account.
 
 ID is the CU-PX id or the external id. Shows the balance per component (principal, interest, fees,
-credit), days past due, the case status, the contact points (decrypted: this is an authorised operator
+credit), days past due, the case status, the active model's score with its plain-word reasons (or that
+no model is active), the contact points (decrypted: this is an authorised operator
 view on the operator's own machine) and the ledger; `--json` prints the same as one JSON object.
 """
 
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from cupx.domain.money import Money
 from cupx.entrypoints.cli._common import cli_errors, echo_json, runtime
+from cupx.services.account_view import NO_MODEL, debt_score
 from cupx.services.accounts import customer_view, debt_view
 
 __all__ = ["register"]
@@ -64,6 +66,21 @@ def _ledger_table(entries: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _score_table(score: dict[str, Any] | None) -> Table:
+    table = Table(title="Propensity to pay", show_header=True)
+    table.add_column("item")
+    table.add_column("value")
+    if score is None:
+        table.add_row("model", NO_MODEL)
+        return table
+    table.add_row("score", f"{score['score']:.4f} (probability of paying or curing within 30 days)")
+    table.add_row("risk band", score["risk_band"])
+    table.add_row("model version", score["model_version"])
+    for i, reason in enumerate(score["reasons"], 1):
+        table.add_row(f"reason {i}", reason)
+    return table
+
+
 def _print_debt(console: Console, d: dict[str, Any]) -> None:
     console.print(f"[bold]Debt {d['id']}[/] ({d['external_id']}) · customer {d['customer_id']} · "
                   f"{d['creditor']} · {d['product']} · {d['jurisdiction']}")
@@ -71,16 +88,19 @@ def _print_debt(console: Console, d: dict[str, Any]) -> None:
     console.print(f"status [bold]{d['status']}[/] · {late} · original {_money(d['original_minor'], d['currency'])}"
                   + (" · [yellow]time-barred[/]" if d["time_barred"] else ""))
     console.print(_balance_table(d))
+    console.print(_score_table(d.get("score")))
     console.print(_ledger_table(d.get("ledger") or []))
 
 
 @show_app.command("debt")
 def show_debt(debt_id: str = typer.Argument(..., help="CU-PX id or external id"), as_of: str | None = AS_OF,
               as_json: bool = JSON, database_url: str | None = DB) -> None:
-    """A debt: balance breakdown, days past due, case status and ledger."""
+    """A debt: balance breakdown, days past due, case status, model score and reasons, and ledger."""
     rt = runtime(database_url)
+    day = _as_of(as_of)
     with cli_errors(), rt.uow() as uow:
-        view = debt_view(uow, debt_id, _as_of(as_of), with_ledger=True).to_dict()
+        view = debt_view(uow, debt_id, day, with_ledger=True).to_dict()
+        view["score"] = debt_score(uow, view["id"], view["customer_id"], day)
     if as_json:
         echo_json(view)
     else:

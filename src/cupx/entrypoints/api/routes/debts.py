@@ -1,4 +1,5 @@
-"""Debts: a debt's balance breakdown, days past due and case status, and its ledger."""
+"""Debts: a debt's balance breakdown, days past due and case status, the active model's score with its
+plain-word reasons (`score`, null when no model is active), and its ledger."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pydantic import BaseModel
 from cupx.bootstrap import Runtime
 from cupx.domain.staff import Permission
 from cupx.entrypoints.api.security import Principal, require
+from cupx.services.account_view import debt_score
 from cupx.services.accounts import debt_view, ledger_of
 
-__all__ = ["BalanceBreakdown", "DebtOut", "LedgerEntryOut", "router"]
+__all__ = ["BalanceBreakdown", "DebtOut", "DebtScore", "LedgerEntryOut", "router"]
 
 router = APIRouter(prefix="/api/v1/debts", tags=["debts"])
 
@@ -23,6 +25,13 @@ class BalanceBreakdown(BaseModel):
     interest: int
     fees: int
     credit: int  # overpayment held; reduces balance_minor
+
+
+class DebtScore(BaseModel):
+    score: float  # calibrated probability of paying or curing within 30 days
+    risk_band: str  # A (most likely to pay) .. E
+    model_version: str
+    reasons: list[str]  # plain words, from the model's own feature contributions (pred_contrib)
 
 
 class LedgerEntryOut(BaseModel):
@@ -63,6 +72,7 @@ class DebtOut(BaseModel):
     oldest_unpaid_due_on: date | None
     time_barred: bool
     due_schedule: list[dict[str, Any]]
+    score: DebtScore | None = None  # null when no model is active
 
 
 def today_utc() -> date:
@@ -76,8 +86,11 @@ def get_debt(debt_id: str, request: Request,
              _: Principal = Depends(require(Permission.DEBTS_READ))) -> dict[str, Any]:
     """A debt by CU-PX id or external id."""
     runtime: Runtime = request.app.state.runtime
+    day = as_of or today_utc()
     with runtime.uow() as uow:
-        return debt_view(uow, debt_id, as_of or today_utc()).to_dict()
+        out = debt_view(uow, debt_id, day).to_dict()
+        out["score"] = debt_score(uow, out["id"], out["customer_id"], day)
+    return out
 
 
 @router.get("/{debt_id}/ledger", response_model=list[LedgerEntryOut])
