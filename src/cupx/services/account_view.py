@@ -8,7 +8,8 @@
   `model_note` saying plainly that no model is active;
 - the recent contact history, the customer's promises and plans;
 - the compliance guard's next allowed time for a call, a text and an email, asked with the context and
-  events built exactly as the dispatcher builds them (`services.dispatch_guard`).
+  events built exactly as the dispatcher builds them (`services.dispatch_guard`), for a compliant
+  message (the disclosure due, an opt-out instruction) to the first usable contact point.
 
 Invariants: the view reads nothing known after its instant, `view_instant(as_of, now)`: the end of
 `as_of`, or `now` when that is earlier (today's view is the present). Contact history, promises and
@@ -26,7 +27,14 @@ from typing import Any
 from cupx.domain.customer import CustomerFlag
 from cupx.domain.errors import NotFound
 from cupx.services.accounts import AccountsRepository, DebtView, debt_view
-from cupx.services.dispatch_guard import ComplianceGuard, Guard, guard_action, guard_context, guard_events
+from cupx.services.dispatch_guard import (
+    ComplianceGuard,
+    Guard,
+    guard_action,
+    guard_context,
+    guard_events,
+    is_initial_communication,
+)
 from cupx.services.dispatch_ports import ContactPoints, OutboxRepository
 from cupx.services.dispatch_render import choose_target
 from cupx.services.models import active_model
@@ -39,6 +47,7 @@ NO_MODEL = "No model is active: there is no model score or reason for this accou
 RECENT_CONTACTS = 20
 # channel of the view -> (dispatcher channel, guard action type)
 GUARD_CHANNELS = {"call": ("call_task", "call"), "text": ("sms", "text"), "email": ("email", "email")}
+_NOUN = {"call": "phone number", "text": "mobile number", "email": "email address"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +62,7 @@ class AccountView:
     contacts: list[dict[str, Any]]  # newest first: at, type, channel, outcome, debt_ids
     promises: list[dict[str, Any]]
     plans: list[dict[str, Any]]
-    next_allowed: dict[str, dict[str, Any]]  # call/text/email -> at (ISO or None), note
+    next_allowed: dict[str, dict[str, Any]]  # call/text/email -> at (UTC ISO or None), local, reason_codes, note
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,32 +98,44 @@ def _target(cp: ContactPoints, channel: str) -> dict[str, Any] | None:
     return choose_target(cp, GUARD_CHANNELS[channel][0], {})
 
 
+def _refused(note: str, codes: Sequence[str] = ()) -> dict[str, Any]:
+    return {"at": None, "local": None, "reason_codes": list(codes), "note": note}
+
+
+def _ask(guard: Guard, ctx: Mapping[str, Any], evs: Sequence[Mapping[str, Any]], action: dict[str, Any],
+         at: datetime) -> dict[str, Any]:
+    probe = {k: v for k, v in action.items() if k not in ("at", "mail_on")}
+    try:
+        when = guard.next_allowed_time(ctx, evs, probe, at)
+        if when is None:  # say why: the guard's codes for a contact now
+            codes = list(guard.evaluate(ctx, evs, action).reason_codes)
+            return _refused("not allowed in the guard's horizon: " + (", ".join(codes) or "no reason given"), codes)
+    except Exception as exc:  # the view still opens; the agent sees that the guard could not answer
+        return _refused(f"the guard could not answer ({type(exc).__name__})")
+    return {"at": when.astimezone(UTC).isoformat(), "local": when.isoformat(), "reason_codes": [],
+            "note": "allowed now" if when <= at else "allowed from this time"}
+
+
 def next_allowed_times(cp: ContactPoints, debts: Sequence[Any], events: Sequence[Mapping[str, Any]],
                        debt_ids: Sequence[int], at: datetime, guard: Guard | None = None) -> dict[str, dict[str, Any]]:
-    """For a call, a text and an email: the guard's first allowed instant at or after `at` (None when
-    nothing is allowed within its horizon), with a plain note; the context and events are built as the
-    dispatcher builds them."""
+    """For a call, a text and an email: the guard's first allowed instant at or after `at` in UTC and in
+    the customer's zone (None, with the guard's reason codes, when nothing is allowed within its
+    horizon) and a plain note; the context and events are built as the dispatcher builds them."""
     guard = guard or ComplianceGuard()
     ctx = guard_context(cp, debts, events, at)
     evs = guard_events(events, cp)
+    # The question is *when*: the probe carries what a compliant collection message carries (the
+    # disclosure due now, an opt-out instruction), as a rendered template or the agent's script would.
+    content = {"disclosure": "initial_full" if is_initial_communication(events) else "subsequent",
+               "opt_out_instruction": True, "purpose": "collection", "debt_mentioned": True}
     out: dict[str, dict[str, Any]] = {}
     for channel, (dispatch_channel, _kind) in GUARD_CHANNELS.items():
         target = _target(cp, channel)
         if target is None:
-            out[channel] = {"at": None, "note": f"no usable contact point for a {channel}"}
+            out[channel] = _refused(f"no usable {_NOUN[channel]} on file")
             continue
-        action = guard_action(dispatch_channel, at, cp.customer_id, target, debt_ids, {})
-        probe = {k: v for k, v in action.items() if k not in ("at", "mail_on")}
-        try:
-            when = guard.next_allowed_time(ctx, evs, probe, at)
-        except Exception as exc:  # the view still opens; the agent sees that the guard could not answer
-            out[channel] = {"at": None, "note": f"the guard could not answer ({type(exc).__name__})"}
-            continue
-        if when is None:
-            note = "not allowed within the guard's horizon"
-        else:
-            note = "allowed now" if when <= at else "allowed from this time"
-        out[channel] = {"at": when.isoformat() if when else None, "note": note}
+        action = guard_action(dispatch_channel, at, cp.customer_id, target, debt_ids, content)
+        out[channel] = _ask(guard, ctx, evs, action, at)
     return out
 
 
