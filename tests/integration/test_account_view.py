@@ -12,7 +12,9 @@ from sqlalchemy import insert
 
 from cupx.adapters.tables.core import contact_events, customer_emails, customer_phones, customers, debts, ledger_entries
 from cupx.bootstrap import Runtime
+from cupx.domain.plans import Frequency
 from cupx.services.account_view import NO_MODEL, account_view, view_instant
+from cupx.services.plans import CreatePlan, create_plan
 from cupx.services.promises import MakePromise, make_promise
 
 NOW = datetime(2026, 6, 2, 7, 0, tzinfo=UTC)  # 03:00 in New York: too early to call under Reg F
@@ -62,6 +64,9 @@ def test_view_shows_the_whole_account_and_plain_no_model_note(runtime: Runtime) 
         make_promise(uow, MakePromise(cid, 5_000, "USD", date(2026, 6, 10), debt_id=main, taken_by="agent7",
                                       now=datetime(2026, 5, 20, 15, 5, tzinfo=UTC)))
     with runtime.uow() as uow:
+        create_plan(uow, CreatePlan(cid, None, "USD", Frequency.MONTHLY, 3, date(2026, 6, 15), debt_id=other,
+                                    now=datetime(2026, 5, 21, 10, tzinfo=UTC)))
+    with runtime.uow() as uow:
         view = account_view(uow, str(main), NOW.date(), NOW).to_dict()
     assert view["customer"]["name"] == "Ada Lovelace" and view["customer"]["vulnerable"] is True
     assert view["customer"]["phones"][0]["number"] == "+12125550147"
@@ -71,7 +76,9 @@ def test_view_shows_the_whole_account_and_plain_no_model_note(runtime: Runtime) 
     assert view["score"] is None and view["model_note"] == NO_MODEL
     assert [(c["type"], c["outcome"]) for c in view["contacts"]] == [("call_placed", "no_answer")]
     assert [(p["amount_minor"], p["status"], p["taken_by"]) for p in view["promises"]] == [(5_000, "pending", "agent7")]
-    assert view["plans"] == []
+    [plan] = view["plans"]
+    assert (plan["debt_id"], plan["status"], plan["total_minor"], plan["instalments"], plan["next_due_on"]) == \
+        (other, "active", 12_345, 3, date(2026, 6, 15))
     # 03:00 in New York: the guard first allows a call at 08:00 local (12:00 UTC in June); the only email
     # address is opted out.
     call, text = view["next_allowed"]["call"], view["next_allowed"]["text"]
@@ -89,13 +96,15 @@ def test_view_as_of_an_earlier_day_ignores_what_came_after(runtime: Runtime) -> 
     with runtime.uow() as uow:
         make_promise(uow, MakePromise(cid, 1_000, "USD", date(2026, 5, 20), debt_id=main,
                                       now=datetime(2026, 5, 3, 9, tzinfo=UTC)))
+        create_plan(uow, CreatePlan(cid, None, "USD", Frequency.MONTHLY, 2, date(2026, 5, 20), debt_id=main,
+                                    now=datetime(2026, 5, 3, 9, tzinfo=UTC)))
     as_of = date(2026, 5, 2)
     assert view_instant(as_of, NOW) == datetime(2026, 5, 3, tzinfo=UTC)
     assert view_instant(NOW.date(), NOW) == NOW
     with runtime.uow() as uow:
         view = account_view(uow, str(main), as_of, NOW).to_dict()
     assert [c["at"][:10] for c in view["contacts"]] == ["2026-05-01"]
-    assert view["promises"] == [] and view["customer"]["vulnerable"] is False
+    assert view["promises"] == [] and view["plans"] == [] and view["customer"]["vulnerable"] is False
     assert view["debts"][0]["as_of"] == as_of
     email = view["next_allowed"]["email"]
     assert email["at"] is not None and email["reason_codes"] == []  # an email may go out from the view's instant

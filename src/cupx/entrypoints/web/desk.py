@@ -37,4 +37,4 @@ def desk_account(debt_id: str, request: Request,
     with runtime.uow() as uow:
         view = account_view(uow, debt_id, as_of or now.date(), now)
     return render(request, "desk_account.html", {"view": view.to_dict(), "money": _money,
-                                                 "nav_links": [("/dashboard", "Dashboard")]})
+                                                 "nav_links": []})
