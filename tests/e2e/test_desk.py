@@ -24,7 +24,7 @@ from cupx.bootstrap import Runtime
 from cupx.domain.staff import Role
 from cupx.entrypoints.cli import app as cli
 from cupx.services.account_view import NO_MODEL
-from cupx.services.models import PortfolioReader, active_model
+from cupx.services.models import ModelRegistry, PortfolioReader, active_model
 from cupx.services.models_ops import activate_model, train_model
 from cupx.services.models_uci import import_uci
 
@@ -120,3 +120,10 @@ def test_api_cli_and_page_show_the_reasons_of_explain_debts(
     assert NO_MODEL not in page and "desk-t1" in page and f"risk band <strong>{scored['risk_band']}" in page
     for reason in scored["reasons"]:
         assert reason.replace("'", "&#39;") in page
+
+    with runtime.uow() as uow:  # an altered artefact: the page still opens and says why there is no score
+        record = uow[ModelRegistry].records()[0]
+    path = runtime.settings.data_dir / record.artefact_path
+    path.write_bytes(path.read_bytes().replace(b'"desk-t1"', b'"desk-t2"'))
+    resp = agent.get(f"/desk/debts/{debt_id}", params={"as_of": day})
+    assert resp.status_code == 200 and "The active model could not score this account" in resp.text

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from cupx.domain.customer import CustomerFlag
-from cupx.domain.errors import NotFound
+from cupx.domain.errors import CupxError, NotFound
 from cupx.services.accounts import AccountsRepository, DebtView, debt_view
 from cupx.services.dispatch_guard import (
     ComplianceGuard,
@@ -184,7 +184,10 @@ def account_view(uow: UnitOfWork, ref: str, as_of: date, now: datetime, *, guard
         raise NotFound(f"no customer {debt.customer_id}", field="customer_id")
     others = [d for d in accounts.debts_of(customer.id) if d.id != debt.id]
     views: list[DebtView] = [debt_view(uow, str(d.id), as_of) for d in [debt, *others]]
-    score = debt_score(uow, debt.id, customer.id, as_of)
+    try:
+        score, note = debt_score(uow, debt.id, customer.id, as_of), NO_MODEL
+    except CupxError as exc:  # e.g. an altered artefact: the agent still gets the account, and is told why
+        score, note = None, f"The active model could not score this account: {exc}"
     outbox = uow[OutboxRepository]
     cp = outbox.contact_points([customer.id]).get(customer.id)
     events = [e for e in outbox.events([customer.id]).get(customer.id, []) if _at(e["at"]) <= at]
@@ -197,5 +200,5 @@ def account_view(uow: UnitOfWork, ref: str, as_of: date, now: datetime, *, guard
     return AccountView(
         debt_id=debt.id, as_of=as_of, at=at,
         customer={**asdict(customer), "vulnerable": str(CustomerFlag.VULNERABLE) in customer.flags},
-        debts=[v.to_dict() for v in views], score=score, model_note="" if score is not None else NO_MODEL,
+        debts=[v.to_dict() for v in views], score=score, model_note="" if score is not None else note,
         contacts=_contacts(events, contacts_limit), promises=promises, plans=plans, next_allowed=next_allowed)
