@@ -7,8 +7,11 @@ in its own process (the way `cupx worker` scales out); the timing of a channel i
 
     python bench/dispatch.py --size 10000 [--db postgresql://...] [--dispatchers 2] [--batch-size 500]
 
-Last stdout line: {"messages", "email_per_s", "sms_per_s", "duplicates", "lost"}. A duplicate is a
-message key the provider saw more than once; lost = messages not received by the provider.
+Last stdout line: {"messages", "email_per_s", "sms_per_s", "duplicates", "lost", ...}. A duplicate is a
+message key the provider saw more than once; lost = messages not received by the provider. Also CPU
+milliseconds per message (user + system, from `getrusage`) of the dispatcher processes
+(`cpu_ms_per_email`, `cpu_ms_per_sms`) and of the local servers (`server_cpu_ms_per_*`), timed
+over the same span: on a shared machine they tell what an idle one would do.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import resource
 import sys
 import tempfile
 import time
@@ -41,9 +45,17 @@ def _serve(kind: str, out: Any, stop: Any) -> None:
     server = SmsProviderServer() if kind == "sms" else SmtpCapture()
     with server:
         out.put(server.url if isinstance(server, SmsProviderServer) else server.port)
+        cpu0 = _cpu()
         stop.wait()
+        cpu = _cpu() - cpu0  # serving only: before the tally below
         counts = dict(server.requests) if isinstance(server, SmsProviderServer) else dict(server.message_ids())
-        out.put(counts)
+        out.put((counts, cpu))
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system, every thread) this process has used."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def _database(url: str | None, workdir: Path) -> str:
@@ -100,7 +112,7 @@ def seed(rt: Runtime, n: int) -> None:
 
 
 def _dispatch_process(url: str, data_dir: str, channel: str, target: str, batch_size: int, worker: str,
-                      start: Any) -> None:
+                      start: Any, cpu_out: Any) -> None:
     """One dispatcher in its own process (as `cupx worker` runs them): its own runtime and senders.
     Imports and the first unit of work happen before the start barrier: a worker pays them once."""
     from cupx.adapters.channels.sms import HttpSmsSender
@@ -108,7 +120,8 @@ def _dispatch_process(url: str, data_dir: str, channel: str, target: str, batch_
     from cupx.services.dispatch import DispatchConfig, Dispatcher
 
     rt = bootstrap(Settings(environment="test", database_url=url, data_dir=Path(data_dir)))
-    sender: Any = (SmtpSender("127.0.0.1", int(target), mail_from="collections@cupx.example") if channel == "email"
+    sender: Any = (SmtpSender("127.0.0.1", int(target), mail_from="collections@cupx.example", connections=8)
+                   if channel == "email"
                    else HttpSmsSender(target, "ACtest", "secret", "+15005550006", concurrency=8))
     d = Dispatcher(rt.uow, {channel: sender}, config=DispatchConfig(batch_size=batch_size, channels=(channel,)),
                    clock=lambda: NOW, worker=worker)
@@ -118,27 +131,35 @@ def _dispatch_process(url: str, data_dir: str, channel: str, target: str, batch_
 
     evaluate({}, [], {"type": "compute_validation_period", "provided_on": "2026-06-01"})  # warm the guard
     start.wait()
+    cpu0 = _cpu()
     try:
         d.run()
     finally:
         d.close()
+        cpu_out.put(_cpu() - cpu0)
         rt.dispose()
 
 
-def run_channel(url: str, data_dir: Path, channel: str, target: str, dispatchers: int, batch_size: int) -> float:
+def run_channel(url: str, data_dir: Path, channel: str, target: str, dispatchers: int,
+                batch_size: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the dispatchers) from the start barrier to the last one's exit."""
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(dispatchers + 1)
+    cpu_out = ctx.Queue()
     procs = [ctx.Process(target=_dispatch_process, args=(url, str(data_dir), channel, target, batch_size,
-                                                         f"bench-{channel}-{i}", barrier)) for i in range(dispatchers)]
+                                                         f"bench-{channel}-{i}", barrier, cpu_out))
+             for i in range(dispatchers)]
     for p in procs:
         p.start()
     barrier.wait()
     start = time.perf_counter()
+    cpu = sum(cpu_out.get() for _ in procs)  # before join: a child exits once its queue is flushed
+    wall = time.perf_counter() - start
     for p in procs:
         p.join()
         if p.exitcode != 0:
             raise SystemExit(f"dispatcher process failed with exit code {p.exitcode}")
-    return time.perf_counter() - start
+    return wall, cpu
 
 
 def main() -> None:
@@ -166,12 +187,14 @@ def main() -> None:
     sms_url, smtp_port = queues["sms"].get(timeout=60), queues["email"].get(timeout=60)
 
     n_email, n_sms = (args.size + 1) // 2, args.size // 2
-    email_s = run_channel(url, workdir / "var", "email", str(smtp_port), args.dispatchers, args.batch_size)
+    email_s, email_cpu = run_channel(url, workdir / "var", "email", str(smtp_port), args.dispatchers,
+                                     args.batch_size)
     print(f"email: {n_email} in {email_s:.2f}s", flush=True)
-    sms_s = run_channel(url, workdir / "var", "sms", sms_url, args.dispatchers, args.batch_size)
+    sms_s, sms_cpu = run_channel(url, workdir / "var", "sms", sms_url, args.dispatchers, args.batch_size)
     print(f"sms: {n_sms} in {sms_s:.2f}s", flush=True)
     stop.set()
-    sms_seen, mail_seen = queues["sms"].get(timeout=120), queues["email"].get(timeout=120)
+    (sms_seen, sms_server_cpu), (mail_seen, mail_server_cpu) = (queues["sms"].get(timeout=120),
+                                                                 queues["email"].get(timeout=120))
     for p in procs:
         p.join(30)
     with rt.engine.connect() as conn:
@@ -182,8 +205,14 @@ def main() -> None:
     print(f"outbox rows sent: {sent} of {args.size}", flush=True)
     rt.dispose()
     _drop(url, args.db)
+    def ms(cpu: float, n: int) -> float:
+        return round(1000 * cpu / max(n, 1), 3)
+
     print(json.dumps({"messages": args.size, "email_per_s": round(n_email / email_s, 1),
-                      "sms_per_s": round(n_sms / sms_s, 1), "duplicates": duplicates, "lost": lost}))
+                      "sms_per_s": round(n_sms / sms_s, 1), "duplicates": duplicates, "lost": lost,
+                      "cpu_ms_per_email": ms(email_cpu, n_email), "cpu_ms_per_sms": ms(sms_cpu, n_sms),
+                      "server_cpu_ms_per_email": ms(mail_server_cpu, n_email),
+                      "server_cpu_ms_per_sms": ms(sms_server_cpu, n_sms)}))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@
   row (`outbox_id` unique), so a re-run of the dispatcher never makes a second task.
 - `inbound_messages`: SMS and email events received from providers; `provider_id` is unique so a
   provider's webhook retry is a no-op. Bodies are personal data and are stored encrypted.
-- An index on `outbox_messages.provider_id` (a core table) so delivery receipts find their row.
+- An index on `outbox_messages.provider_id` (a core table) so delivery receipts find their row, and
+  one on (status, channel, scheduled_at, id) so a dispatcher's claim reads due rows of its channels in
+  order without sorting or skipping the other channels' pending rows.
 """
 
 from sqlalchemy import (
@@ -83,3 +85,5 @@ inbound_messages = Table(
 )
 
 Index("ix_outbox_messages_provider_id", outbox_messages.c.provider_id)
+Index("ix_outbox_messages_claim", outbox_messages.c.status, outbox_messages.c.channel,
+      outbox_messages.c.scheduled_at, outbox_messages.c.id)
