@@ -122,7 +122,7 @@ def _dispatch_process(url: str, data_dir: str, channel: str, target: str, batch_
     rt = bootstrap(Settings(environment="test", database_url=url, data_dir=Path(data_dir)))
     sender: Any = (SmtpSender("127.0.0.1", int(target), mail_from="collections@cupx.example", connections=8)
                    if channel == "email"
-                   else HttpSmsSender(target, "ACtest", "secret", "+15005550006", concurrency=8))
+                   else HttpSmsSender(target, "ACtest", "secret", "+15005550006", concurrency=16))
     d = Dispatcher(rt.uow, {channel: sender}, config=DispatchConfig(batch_size=batch_size, channels=(channel,)),
                    clock=lambda: NOW, worker=worker)
     with rt.uow():
