@@ -165,3 +165,26 @@ def test_naive_instants_refused_for_verification_and_resolution(runtime: Runtime
         resolve_dispute(uow, ResolveDispute(debt, True, datetime(2026, 6, 2), "a"))
     assert r.value.field == "at"
     assert count(runtime, contact_events) == 1 and debt_status(runtime, debt) == "disputed"
+
+
+def test_cli_record_verify_resolve(runtime: Runtime, db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from cupx.entrypoints.cli import app
+
+    cid = make_customer(runtime)
+    debt = str(make_debt(runtime, cid))
+    cli, env = CliRunner(), {"CUPX_DATABASE_URL": db_url, "CUPX_ENVIRONMENT": "test"}
+    naive = cli.invoke(app, ["dispute", "record", "--debt-id", debt, "--grounds", "not mine",
+                             "--received-at", "2026-06-01T12:00:00"], env=env)
+    assert naive.exit_code == 2 and "received_at" in naive.output
+    rec = cli.invoke(app, ["dispute", "record", "--debt-id", debt, "--grounds", "not mine", "--oral",
+                           "--medium", "telephone_call", "--received-at", "2026-06-01T12:00:00+00:00"], env=env)
+    assert rec.exit_code == 0, rec.output
+    assert json.loads(rec.output)["status"] == "disputed"
+    ver = cli.invoke(app, ["dispute", "verify", "--debt-id", debt, "--sent-at", "2026-06-02T12:00:00Z"], env=env)
+    assert ver.exit_code == 0, ver.output
+    res = cli.invoke(app, ["dispute", "resolve", "--debt-id", debt, "--not-upheld", "--at", "2026-06-03T12:00:00Z"],
+                     env=env)
+    assert res.exit_code == 0 and json.loads(res.output)["status"] == "delinquent", res.output
+    assert debt_status(runtime, int(debt)) == "delinquent"
