@@ -7,6 +7,10 @@ Invariants:
 - A username is unique and matches `USERNAME_PATTERN`; a role is one of `cupx.domain.staff.Role`.
 - An inactive user or a revoked token authenticates nobody; every failure raises `AuthenticationFailed`
   with the same message, so a caller cannot tell an unknown user from a wrong password.
+- `TokenCache` keeps a token's principal for at most `TOKEN_CACHE_TTL_S` seconds, so a busy API client
+  does not cost a database look-up per request. A revocation or a disabled user made in the same process
+  (`revoke_token`, `set_user_active`) empties every cache at once; one made elsewhere (the CLI, another
+  server worker) takes effect within `TOKEN_CACHE_TTL_S`.
 
 Handlers take an entered unit of work (`with runtime.uow() as uow: create_user(uow, ...)`) and commit it.
 """
@@ -17,6 +21,9 @@ import abc
 import hashlib
 import re
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,16 +36,19 @@ from cupx.services.uow import UnitOfWork
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "TOKEN_CACHE_TTL_S",
     "TOKEN_PREFIX",
     "USERNAME_PATTERN",
     "Principal",
     "StaffRepository",
+    "TokenCache",
     "TokenRecord",
     "UserRecord",
     "authenticate_password",
     "authenticate_token",
     "create_token",
     "create_user",
+    "credentials_epoch",
     "hash_token",
     "principal_for_user",
     "revoke_token",
@@ -50,6 +60,7 @@ __all__ = [
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "cupx_"  # makes a leaked token easy to recognise by secret scanners
+TOKEN_CACHE_TTL_S = 5.0  # the longest a revocation made in another process can go unnoticed
 _FAILED = "invalid credentials"
 
 # argon2id with the library's RFC 9106 low-memory defaults; one hasher per process.
@@ -119,6 +130,57 @@ class StaffRepository(abc.ABC):
     def touch_token(self, token_id: int, now: datetime) -> None: ...
 
 
+# Bumped by every in-process revocation or disabling: cache entries filled under an older epoch are void.
+_epoch = 0
+_epoch_lock = threading.Lock()
+
+
+def credentials_epoch() -> int:
+    """The current credentials epoch; read it BEFORE looking a token up, and store the entry under it."""
+    return _epoch
+
+
+def _credentials_changed() -> None:
+    global _epoch
+    with _epoch_lock:
+        _epoch += 1
+
+
+class TokenCache:
+    """Principals of recently authenticated bearer tokens, keyed by the token's SHA-256 hash.
+
+    An entry lives `ttl_s` seconds (by `clock`, monotonic) and only while the credentials epoch it was
+    filled under is current. Only successful look-ups are cached, so an unknown token always reaches the
+    database. Thread-safe enough for the server: single dict operations under the GIL; a stale read
+    costs at most a second look-up.
+    """
+
+    def __init__(self, ttl_s: float = TOKEN_CACHE_TTL_S, clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Principal, float, int]] = {}
+
+    def get(self, token_hash: str) -> Principal | None:
+        entry = self._entries.get(token_hash)
+        if entry is None:
+            return None
+        principal, expires, epoch = entry
+        if epoch != _epoch or self.clock() >= expires:
+            self._entries.pop(token_hash, None)
+            return None
+        return principal
+
+    def put(self, token_hash: str, principal: Principal, epoch: int) -> None:
+        """Remember a look-up made after reading `epoch` (from `credentials_epoch()`)."""
+        if epoch != _epoch:
+            return  # revoked or disabled meanwhile: the look-up may already be stale
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()  # many distinct tokens: start over rather than track ages
+        self._entries[token_hash] = (principal, self.clock() + self.ttl_s, epoch)
+
+
 def _now(now: datetime | None) -> datetime:
     # Handlers run at the edge of a request or a command; the clock is read here, once, when not given.
     return now if now is not None else datetime.now(UTC)
@@ -170,13 +232,15 @@ def set_password(uow: UnitOfWork, username: str, password: str) -> None:
 
 
 def set_user_active(uow: UnitOfWork, username: str, active: bool) -> None:
-    """Disable (or re-enable) a user: a disabled user's sessions and tokens stop working at once."""
+    """Disable (or re-enable) a user: a disabled user's sessions stop working at once, their tokens at once
+    in this process and within `TOKEN_CACHE_TTL_S` on servers running elsewhere."""
     repo = uow[StaffRepository]
     user = repo.get_user_by_username(username)
     if user is None:
         raise NotFound(f"no user {username!r}", field="username")
     repo.set_active(user.id, active)
     uow.commit()
+    _credentials_changed()
 
 
 def create_token(uow: UnitOfWork, username: str, name: str = "", now: datetime | None = None) -> str:
@@ -203,10 +267,12 @@ def tokens_of(uow: UnitOfWork, username: str) -> list[TokenRecord]:
 
 
 def revoke_token(uow: UnitOfWork, token_id: int) -> None:
-    """Revoke a token by id; it authenticates nobody afterwards."""
+    """Revoke a token by id; it authenticates nobody afterwards (servers in other processes stop accepting it
+    within `TOKEN_CACHE_TTL_S`)."""
     if not uow[StaffRepository].revoke_token(token_id):
         raise NotFound(f"no token {token_id}", field="token_id")
     uow.commit()
+    _credentials_changed()
 
 
 def principal_for_user(uow: UnitOfWork, user_id: int) -> Principal:

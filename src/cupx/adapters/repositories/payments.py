@@ -336,6 +336,9 @@ def event_row(event: object, actor: str, at: datetime) -> dict[str, Any]:
             "payload": json.dumps(payload, default=str, sort_keys=True)}
 
 
+_INSERT_EVENT = insert(arrangement_events).inline()  # no RETURNING of the generated id: nobody reads it
+
+
 @implements(EventStore)
 class SqlEventStore(EventStore):
     def __init__(self, connection: Connection, runtime: Any) -> None:
@@ -347,6 +350,8 @@ class SqlEventStore(EventStore):
     def record_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if len(rows) > 1_000:  # the nightly runs: COPY on PostgreSQL
             bulk_insert(self.conn, arrangement_events, [dict(r) for r in rows])
+        elif len(rows) == 1:  # a posted payment: one row, without the executemany machinery
+            self.conn.execute(_INSERT_EVENT, dict(rows[0]))
         elif rows:
-            self.conn.execute(insert(arrangement_events), [dict(r) for r in rows])
+            self.conn.execute(_INSERT_EVENT, [dict(r) for r in rows])
 

@@ -46,10 +46,25 @@ T = TypeVar("T")
 
 def request_hash(payload: Any) -> str:
     """SHA-256 of the canonical JSON of a parsed request (key order and whitespace do not matter)."""
-    if isinstance(payload, BaseModel):
-        payload = payload.model_dump(mode="json")
-    text = json.dumps(jsonable_encoder(payload), sort_keys=True, separators=(",", ":"))
+    # A model dumped in JSON mode holds only JSON types already: jsonable_encoder would return it unchanged.
+    data = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else jsonable_encoder(payload)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+class _RenderedJSON(JSONResponse):
+    """A JSON response whose body was rendered already (the text stored in the idempotency record)."""
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else super().render(content)
+
+
+def _json_text(body: Any) -> str:
+    """The response body as JSON text, rendered as JSONResponse renders it (once: stored and sent)."""
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except TypeError:  # dates, decimals, models...: FastAPI's encoder knows them
+        return json.dumps(jsonable_encoder(body), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 class _DeferredCommitUow(UnitOfWork):
@@ -80,9 +95,7 @@ def _check_key(key: str) -> str:
     return key
 
 
-def _replay(runtime: Runtime, scope: str, key: str, digest: str) -> JSONResponse | None:
-    with runtime.uow() as uow:
-        record = uow[IdempotencyStore].get(scope, key)
+def _replayed(record: IdempotencyRecord | None, digest: str) -> JSONResponse | None:
     if record is None:
         return None
     if record.request_hash != digest:
@@ -102,20 +115,23 @@ def run_idempotent(request: Request, *, scope: str, key: str | None, payload: An
         return JSONResponse(jsonable_encoder(body), status_code=status)
     key = _check_key(key)
     digest = request_hash(payload)
-    replayed = _replay(runtime, scope, key, digest)
-    if replayed is not None:
-        return replayed
     try:
+        # One connection for the look-up, the action and the record: the common first attempt checks
+        # out the pool once. The unique (scope, key) still decides between concurrent first attempts.
         with runtime.uow() as uow:
+            store = uow[IdempotencyStore]
+            replayed = _replayed(store.get(scope, key), digest)
+            if replayed is not None:
+                return replayed
             status, body = action(_DeferredCommitUow(uow))
-            content = jsonable_encoder(body)
-            uow[IdempotencyStore].add(IdempotencyRecord(scope, key, digest, status, json.dumps(content),
-                                                        datetime.now(UTC)))
+            content = _json_text(body)
+            store.add(IdempotencyRecord(scope, key, digest, status, content, datetime.now(UTC)))
             uow.commit()
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
-        replayed = _replay(runtime, scope, key, digest)
+        with runtime.uow() as uow:
+            replayed = _replayed(uow[IdempotencyStore].get(scope, key), digest)
         if replayed is not None:
             return replayed
         raise Conflict("the request conflicts with existing data (a duplicate)", field=IDEMPOTENCY_HEADER) from None
-    return JSONResponse(content, status_code=status)
+    return _RenderedJSON(content.encode(), status_code=status)

@@ -6,10 +6,12 @@ to the dependency callable (`dependency.permission`), which is how the auth-matr
 route needs. `require(None)` admits any authenticated staff user.
 
 Credentials, in order: an `Authorization: Bearer <token>` header (API clients; the token is looked up by
-its SHA-256 hash), else the signed session cookie set by the login page (browsers). Missing or bad
-credentials -> `AuthenticationFailed` (401, code `authentication_failed`); a browser asking for a page
-without a session is redirected to /login instead. A role without the permission -> `PermissionDenied`
-(403, code `permission_denied`).
+its SHA-256 hash, and the answer kept in the app's `TokenCache` for `TOKEN_CACHE_TTL_S` seconds, so a
+token revoked by another process still works for at most that long; one revoked in this process stops at
+once), else the signed session cookie set by the login page (browsers). Missing or bad credentials ->
+`AuthenticationFailed` (401, code `authentication_failed`); a browser asking for a page without a session
+is redirected to /login instead. A role without the permission -> `PermissionDenied` (403, code
+`permission_denied`).
 
 Session cookies are signed (itsdangerous, `settings.secret_key`), HttpOnly and SameSite=Lax, expire after
 `settings.session_max_age_s`, and carry only the user id and a CSRF token; the user is re-read on every
@@ -38,7 +40,14 @@ from starlette.concurrency import run_in_threadpool
 from cupx.bootstrap import Runtime
 from cupx.domain.errors import AuthenticationFailed, PermissionDenied
 from cupx.domain.staff import Permission, role_has
-from cupx.services.staff import Principal, authenticate_token, principal_for_user
+from cupx.services.staff import (
+    Principal,
+    TokenCache,
+    authenticate_token,
+    credentials_epoch,
+    hash_token,
+    principal_for_user,
+)
 
 __all__ = [
     "CSRF_FORM_FIELD",
@@ -53,6 +62,7 @@ __all__ = [
     "issue_session",
     "read_session",
     "require",
+    "token_cache",
 ]
 
 SESSION_COOKIE = "cupx_session"
@@ -160,11 +170,30 @@ def _from_session(runtime: Runtime, user_id: int) -> Principal:
         return principal_for_user(uow, user_id)
 
 
+def token_cache(request: Request) -> TokenCache:
+    """The app's cache of authenticated bearer tokens (one per app, created on first use)."""
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    if cache is None:
+        cache = request.app.state.token_cache = TokenCache()
+    return cache
+
+
+async def _bearer_principal(request: Request, token: str) -> Principal:
+    # A cache hit needs neither a database connection nor a hop to the thread pool.
+    cache, digest = token_cache(request), hash_token(token)
+    principal = cache.get(digest)
+    if principal is None:
+        epoch = credentials_epoch()  # read before the look-up, so a revocation meanwhile voids the entry
+        principal = await run_in_threadpool(_from_token, _runtime(request), token)
+        cache.put(digest, principal, epoch)
+    return principal
+
+
 async def authenticate(request: Request, bearer: HTTPAuthorizationCredentials | None) -> Principal:
     """The principal behind a request's credentials, or AuthenticationFailed."""
     runtime = _runtime(request)
     if bearer is not None:
-        return await run_in_threadpool(_from_token, runtime, bearer.credentials)
+        return await _bearer_principal(request, bearer.credentials)
     if request.headers.get("authorization"):
         raise AuthenticationFailed("the Authorization header must be `Bearer <token>`", field="Authorization")
     session = read_session(request)

@@ -68,7 +68,7 @@ def _set_active(username: str, active: bool, database_url: str | None) -> None:
 
 @user_app.command("disable")
 def user_disable(username: str = typer.Argument(...), database_url: str | None = DB_OPTION) -> None:
-    """Disable a user: their sessions and tokens stop working at once."""
+    """Disable a user: their sessions stop working at once, their tokens within 5 seconds."""
     _set_active(username, False, database_url)
 
 
@@ -104,7 +104,7 @@ def token_list(username: str = typer.Argument(...), database_url: str | None = D
 
 @token_app.command("revoke")
 def token_revoke(token_id: int = typer.Argument(...), database_url: str | None = DB_OPTION) -> None:
-    """Revoke a token by id; it stops working at once."""
+    """Revoke a token by id; running servers stop accepting it within 5 seconds (their token cache)."""
     rt = runtime(database_url)
     with cli_errors(), rt.uow() as uow:
         revoke_token(uow, token_id)
