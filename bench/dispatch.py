@@ -203,6 +203,12 @@ def main() -> None:
     duplicates = sum(c - 1 for c in sms_seen.values()) + sum(c - 1 for c in mail_seen.values())
     lost = args.size - len(sms_seen) - len(mail_seen)
     print(f"outbox rows sent: {sent} of {args.size}", flush=True)
+    if sent != args.size:
+        with rt.engine.connect() as conn:
+            for r in conn.execute(select(outbox_messages.c.channel, outbox_messages.c.status,
+                                         outbox_messages.c.attempts, outbox_messages.c.last_error).where(
+                    outbox_messages.c.status != "sent").limit(20)):
+                print(f"not sent: {r.channel} {r.status} attempts={r.attempts} {r.last_error}", flush=True)
     rt.dispose()
     _drop(url, args.db)
     def ms(cpu: float, n: int) -> float:

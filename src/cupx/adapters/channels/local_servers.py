@@ -111,6 +111,11 @@ def _event_loop(tls_context: ssl.SSLContext | None) -> asyncio.AbstractEventLoop
     return asyncio.new_event_loop()
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets connections when dispatchers open dozens at once.
+    request_queue_size = 256
+
+
 class SmsProviderServer:
     """A Twilio-style `POST .../Messages.json` endpoint on 127.0.0.1."""
 
@@ -125,7 +130,7 @@ class SmsProviderServer:
         self.arrived = threading.Event()  # set once `gate_after` requests arrived
         self._lock = threading.Lock()
         self._serial = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server = _Server(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
