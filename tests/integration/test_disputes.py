@@ -188,3 +188,23 @@ def test_cli_record_verify_resolve(runtime: Runtime, db_url: str) -> None:
                      env=env)
     assert res.exit_code == 0 and json.loads(res.output)["status"] == "delinquent", res.output
     assert debt_status(runtime, int(debt)) == "delinquent"
+
+
+def test_simulated_dispute_goes_through_the_service(runtime: Runtime) -> None:
+    from cupx.sim.hooks import Inbound
+    from cupx.sim.responses import Action
+
+    cid = make_customer(runtime)
+    d1, d2 = make_debt(runtime, cid), make_debt(runtime, cid)
+    paid = make_debt(runtime, cid, status="resolved_paid")
+    pending = _message(runtime, cid, [d1, d2], "cycle:sim")
+    inbound = Inbound(runtime, {})
+    action = Action("dispute", cid, 0, "USD", NOW, f"sim:{NOW.date()}:{cid}:dispute", "portal")
+    inbound.handlers()["dispute"](None, action)
+    assert inbound.flush({cid: "C-x"}, NOW.date()) == 2
+    assert [debt_status(runtime, d) for d in (d1, d2, paid)] == ["disputed", "disputed", "resolved_paid"]
+    assert [t for t, _ in _events(runtime, d1)] == ["dispute"] and _events(runtime, d2)[0][1]["medium"] == "portal"
+    assert _status_of(runtime, pending) == ("cancelled", "dispute")
+    inbound.handlers()["dispute"](None, action)  # a rerun of the day disputes nothing twice
+    assert inbound.flush({cid: "C-x"}, NOW.date()) == 0
+    assert count(runtime, contact_events) == 2

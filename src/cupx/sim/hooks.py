@@ -5,9 +5,10 @@ paths for what customers say (opt-outs, disputes, complaints).
   plan instalments; the payments area's nightly jobs run here too when the cycle does not run them.
 - `dispatch_day(rt, now)`: the in-process dispatcher to the file sinks (contract C6), at `now`.
 - Inbound: an SMS "STOP" goes through `cupx.services.inbound.receive_sms` (C6) when the customer has a
-  mobile; disputes, complaints and other opt-outs arrive as the creditor's daily contact-history file
-  through the importer (C9, `contacts` kind, RULES.md 6.2 vocabulary), the same path a real creditor
-  feed takes.
+  mobile; a dispute goes through the dispute service (`cupx.services.disputes.record_dispute`, R-13) for
+  each of the customer's open, undisputed debts, so the case becomes `disputed` and the cycle holds it;
+  complaints and other opt-outs arrive as the creditor's daily contact-history file through the importer
+  (C9, `contacts` kind, RULES.md 6.2 vocabulary), the same path a real creditor feed takes.
 """
 
 from __future__ import annotations
@@ -77,14 +78,37 @@ def _opt_out_by_text(rt: Runtime, a: Action, numbers: dict[int, str]) -> bool:
     return True
 
 
+def _dispute(rt: Runtime, a: Action) -> int:
+    """A written (portal) dispute of every open, undisputed debt of the customer, one transaction per debt
+    through the dispute service; returns the debts disputed. A rerun of the day finds them disputed."""
+    from cupx.domain.errors import Conflict, InvalidTransition
+    from cupx.services.disputes import DisputeStore, RecordDispute, record_dispute
+
+    with rt.uow() as uow:
+        debt_ids = uow[DisputeStore].open_debt_ids(a.customer_id)
+    done = 0
+    for debt_id in debt_ids:
+        cmd = RecordDispute(debt_id, a.at, True, "portal", "the customer disputes the amount (simulated)", a.at,
+                            "sim")
+        try:
+            with rt.uow() as uow:
+                record_dispute(uow, cmd)
+            done += 1
+        except (Conflict, InvalidTransition):  # disputed or moved meanwhile (e.g. paid off the same day)
+            continue
+    return done
+
+
 class Inbound:
     """What customers said today that is not a payment: STOP texts go through the inbound SMS service
-    at once; disputes, complaints and e-mail opt-outs are collected and imported as one contacts file."""
+    and disputes through the dispute service; complaints and e-mail opt-outs are collected and imported
+    as one contacts file."""
 
     def __init__(self, rt: Runtime, numbers: dict[int, str]) -> None:
         self.rt, self.numbers = rt, numbers
         self.rows: list[dict[str, Any]] = []
         self.stops: list[Action] = []
+        self.disputes: list[Action] = []
 
     def _collect(self, kind: str, a: Action, channel: str) -> None:
         self.rows.append({"external_id": f"{a.key}:{kind}", "customer_id": a.customer_id, "type": kind,
@@ -94,11 +118,17 @@ class Inbound:
         """Action handlers that only collect: the inbound paths open their own transactions, so they run
         in `flush`, after the day's payments committed."""
         return {"opt_out": lambda _uow, a: self.stops.append(a),
-                "dispute": lambda _uow, a: self._collect("dispute", a, "portal"),
+                "dispute": lambda _uow, a: self.disputes.append(a),
                 "complain": lambda _uow, a: self._collect("complaint", a, "portal")}
 
     def flush(self, external_ids: dict[int, str], on: date) -> int:
-        """Import the collected events as the day's contacts file; returns the rows imported."""
+        """Record the day's disputes, then import the collected events as the day's contacts file; returns
+        the debts disputed plus the rows imported."""
+        disputed = sum(_dispute(self.rt, a) for a in self.disputes)
+        self.disputes = []
+        return disputed + self._import(external_ids, on)
+
+    def _import(self, external_ids: dict[int, str], on: date) -> int:
         from cupx.services.imports import import_file
 
         for a in self.stops:
