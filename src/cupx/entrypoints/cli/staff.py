@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import sys
 from typing import Any
 
@@ -133,16 +134,34 @@ def serve_log_config() -> dict[str, Any]:
     return config
 
 
+def serve_app() -> Any:
+    """Uvicorn factory for `cupx serve --workers N`: each worker process builds its own runtime and app
+    (settings from CUPX_* in the environment, where `serve` puts `--database-url`)."""
+    from cupx.entrypoints.api import create_app
+
+    return create_app(runtime())
+
+
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+          workers: int = typer.Option(1, "--workers", min=1, help="processes; 2 on a 2-core machine"),
+          access_log: bool = typer.Option(True, "--access-log/--no-access-log",
+                                          help="one line per request (costs CPU under load)"),
           database_url: str | None = DB_OPTION) -> None:
-    """Serve the API and the web pages with Uvicorn."""
+    """Serve the API and the web pages with Uvicorn (uvloop and httptools when installed)."""
     import uvicorn
 
     from cupx.entrypoints.api import create_app
 
     rt = runtime(database_url)
     typer.echo(f"CU-PX serving at http://{host}:{port}/  (API docs at /docs; Ctrl-C to stop)")
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="info", log_config=serve_log_config())
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "log_config": serve_log_config(),
+                               "access_log": access_log}
+    if workers == 1:
+        uvicorn.run(create_app(rt), **options)
+        return
+    # Several processes need an import string: each worker builds its app from the environment.
+    os.environ["CUPX_DATABASE_URL"] = rt.settings.database_url
+    uvicorn.run(f"{__name__}:serve_app", factory=True, workers=workers, **options)
 
 
 def register(app: typer.Typer) -> None:
