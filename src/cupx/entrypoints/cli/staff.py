@@ -8,6 +8,7 @@ token is printed once, alone on standard output, so `TOKEN=$(cupx token create a
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 import os
 import sys
@@ -139,7 +140,15 @@ def serve_app() -> Any:
     (settings from CUPX_* in the environment, where `serve` puts `--database-url`)."""
     from cupx.entrypoints.api import create_app
 
-    return create_app(runtime())
+    return _frozen(create_app(runtime()))
+
+
+def _frozen(app: Any) -> Any:
+    # The app, its routes and modules live as long as the process: moved out of the collector's reach,
+    # they are not scanned again by every full collection (shorter pauses, a shorter latency tail).
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
@@ -157,7 +166,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "log_config": serve_log_config(),
                                "access_log": access_log}
     if workers == 1:
-        uvicorn.run(create_app(rt), **options)
+        uvicorn.run(_frozen(create_app(rt)), **options)
         return
     # Several processes need an import string: each worker builds its app from the environment.
     os.environ["CUPX_DATABASE_URL"] = rt.settings.database_url
