@@ -5,8 +5,9 @@
      otherwise the run is started (or its attempt counted) — phase `load`;
   2. load every input with one query per table, score (active model, else the rule score) — phase `decide`;
   3. decide (pure, `cupx.cycle.pipeline`);
-  4. (ONE tx) write decisions, outbox rows, ladder progress and new experiment assignments — only rows
-     whose deterministic key is not stored — and mark the run completed.
+  4. (ONE tx) write decisions, outbox rows, ladder progress, new experiment assignments and the guard's
+     audit records (`cupx.services.cycle_audit`) — only rows whose deterministic key is not stored — and
+     mark the run completed.
 An interruption anywhere before 4 commits leaves no decision or outbox row; step 4 is atomic; and because
 the inputs exclude the run date's own progress, a rerun decides exactly the same. So a rerun completes
 with no duplicate and no missing action, and the same date twice creates nothing new.
@@ -25,6 +26,7 @@ import polars as pl
 from cupx.cycle.inputs import CycleInputs
 from cupx.cycle.pipeline import CycleOutput, decide
 from cupx.domain.errors import ValidationError
+from cupx.services.cycle_audit import record_cycle_audit
 from cupx.services.cycle_ports import CycleStore, RunRecord, StrategyRegistry
 from cupx.services.uow import UnitOfWork
 from cupx.strategy.compiler import CompiledStrategy, compile_strategy
@@ -125,6 +127,7 @@ def _write(uow_factory: UowFactory, run: RunRecord, output: CycleOutput, now: da
         with uow_factory() as uow:
             store = uow[CycleStore]
             written = store.write(run, output.decisions, now, checkpoint)
+            written["audit"] = record_cycle_audit(uow, run.as_of, output.decisions, now)
             counts = {**summarize(output.decisions), **{f"written.{k}": v for k, v in written.items()},
                       "guard": output.guard}
             store.complete_run(run.id, now, counts)

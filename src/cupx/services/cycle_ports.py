@@ -18,7 +18,7 @@ import polars as pl
 from cupx.cycle.inputs import CycleInputs
 from cupx.strategy.loader import LoadedStrategy
 
-__all__ = ["CycleStore", "RunRecord", "StrategyRegistry", "StrategyVersion"]
+__all__ = ["CycleAuditLog", "CycleStore", "RunRecord", "StrategyRegistry", "StrategyVersion"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,11 @@ class StrategyRegistry(abc.ABC):
 
     @abc.abstractmethod
     def versions(self) -> list[StrategyVersion]: ...
+
+
+class CycleAuditLog(abc.ABC):
+    """The guard audit records a cycle date already wrote (so a rerun appends none)."""
+
+    @abc.abstractmethod
+    def recorded(self, prefix: str) -> set[str]:
+        """Decision ids starting with `prefix` (e.g. "cycle:2026-01-05:")."""
