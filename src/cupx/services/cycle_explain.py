@@ -3,7 +3,8 @@
 explain: loads the inputs of the debt's customer only (every debt of that customer, since one contact
 per customer per day is decided across them), runs the SAME compiled plans and guard as the nightly run
 with `explain=True`, and reports the features, segment, arm, chosen step, each other step's status, and
-the guard's answer. A property test shows it agrees with the batch run.
+the guard's answer, and the active model's reasons in plain words (or that the rule score was used).
+A property test shows it agrees with the batch run.
 
 dry-run: runs the whole portfolio through the live strategies and through the live set with the
 candidate in place of (or added to) the version of the same id; returns counts per strategy, segment,
@@ -57,8 +58,21 @@ def explain_debt(uow_factory: UowFactory, debt_id: int, as_of: date) -> dict[str
         "model_version": d["model_version"],
         "guard": {"guard": out.guard, "asked": d["kind"] in ("contact", "grouped", "blocked"),
                   "allowed": d["kind"] in ("contact", "grouped"), "reason_codes": blocked_by},
+        "model": _model_reasons(uow_factory, debt_id, d["customer_id"], as_of),
         "features": feats, "decision_row": d,
     }
+
+
+def _model_reasons(uow_factory: UowFactory, debt_id: int, customer_id: int, as_of: date) -> dict[str, Any]:
+    """The active model's score and reasons in plain words (the account view's `debt_score`), or a note
+    that the rule score was used when no model is active (or it could not score the debt)."""
+    from cupx.services.account_view import debt_score
+
+    with uow_factory() as uow:
+        scored = debt_score(uow, debt_id, customer_id, as_of)
+    if scored is None:
+        return {"source": "rule", "reasons": [], "note": "no model is active: the rule score was used"}
+    return {"source": "model", **scored}
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,21 @@ def _print_explain(ex: dict[str, Any]) -> None:
     c.print(f"decision [bold]{ex['decision']}[/] {ex['reasons']}  step {ex['step']} ({ex['channel']}, "
             f"{ex['template']})  message {ex['message_key']} debts {ex['message_debt_ids']}")
     c.print(f"score {ex['score']} band {ex['risk_band']} ({ex['model_version']})  guard {ex['guard']}")
+    _print_model(ex["model"])
     for line in ex["steps"]:
         c.print(f"  - {line}")
     feats = {k: v for k, v in ex["features"].items() if v not in (None, 0, False)}
     c.print("features: " + ", ".join(f"{k}={v}" for k, v in feats.items()))
+
+
+def _print_model(model: dict[str, Any]) -> None:
+    # typer.echo, not rich: the reasons are sentences and must not be wrapped or styled
+    if model["source"] != "model":
+        typer.echo(f"score: {model['note']}")
+        return
+    typer.echo(f"model {model['model_version']}: score {model['score']:.3f} band {model['risk_band']}; reasons:")
+    for reason in model["reasons"] or ["(the model names no reason lowering this score)"]:
+        typer.echo(f"  - {reason}")
 
 
 @cycle_app.command("dry-run")
