@@ -1,6 +1,8 @@
 """Use cases of the nightly cycle: run a date, explain a debt, dry-run a strategy, manage the registry.
 
 `run_cycle(runtime_uow, as_of, now)`:
+  0. before the date's first attempt only, the payments area's nightly jobs (`cupx.services.cycle_nightly`:
+     promises kept/broken, plan instalments, expired holds), each in its own transaction;
   1. (tx) the run record of `as_of`: a completed run returns its counts and creates nothing new;
      otherwise the run is started (or its attempt counted) — phase `load`;
   2. load every input with one query per table, score (active model, else the rule score) — phase `decide`;
@@ -27,6 +29,7 @@ from cupx.cycle.inputs import CycleInputs
 from cupx.cycle.pipeline import CycleOutput, decide
 from cupx.domain.errors import ValidationError
 from cupx.services.cycle_audit import record_cycle_audit
+from cupx.services.cycle_nightly import run_nightly_jobs
 from cupx.services.cycle_ports import CycleStore, RunRecord, StrategyRegistry
 from cupx.services.uow import UnitOfWork
 from cupx.strategy.compiler import CompiledStrategy, compile_strategy
@@ -98,11 +101,15 @@ def run_cycle(uow_factory: UowFactory, as_of: date, now: datetime, *,
     """Run the cycle of `as_of` (idempotent; see the module docstring)."""
     t0 = _time.perf_counter()
     with uow_factory() as uow:
-        store = uow[CycleStore]
-        done = store.run(as_of)
+        done = uow[CycleStore].run(as_of)
         if done is not None and done.status == "completed":
             return RunSummary(as_of, "already_completed", done.counts)
-        loaded = live_strategies(uow)
+        loaded = live_strategies(uow)  # no live strategy: refuse before the nightly jobs change anything
+    # the nightly jobs only before the date's first attempt: a rerun must see what that attempt saw
+    nightly = run_nightly_jobs(uow_factory, as_of, now) if done is None else {}
+    t_nightly = _time.perf_counter()
+    with uow_factory() as uow:
+        store = uow[CycleStore]
         run = store.start_run(as_of, now, [[ls.strategy.id, ls.strategy.version, ls.sha256] for ls in loaded])
         uow.commit()
     with uow_factory() as uow:
@@ -114,22 +121,22 @@ def run_cycle(uow_factory: UowFactory, as_of: date, now: datetime, *,
     output = decide(inputs, _compile(loaded), as_of, scores, keep_features=keep_output)
     t2 = _time.perf_counter()
     checkpoint("decided")
-    counts = _write(uow_factory, run, output, now, checkpoint)
+    counts = _write(uow_factory, run, output, now, checkpoint, nightly)
     t3 = _time.perf_counter()
-    timings = {"load_s": t1 - t0, **output.timings, "decide_phase_s": t2 - t1, "write_s": t3 - t2,
-               "total_s": t3 - t0}
+    timings = {"nightly_s": t_nightly - t0, "load_s": t1 - t_nightly, **output.timings, "decide_phase_s": t2 - t1,
+               "write_s": t3 - t2, "total_s": t3 - t0}
     return RunSummary(as_of, "completed", counts, timings, output.guard, output if keep_output else None)
 
 
 def _write(uow_factory: UowFactory, run: RunRecord, output: CycleOutput, now: datetime,
-           checkpoint: Callable[[str], None]) -> dict[str, Any]:
+           checkpoint: Callable[[str], None], nightly: dict[str, int]) -> dict[str, Any]:
     try:
         with uow_factory() as uow:
             store = uow[CycleStore]
             written = store.write(run, output.decisions, now, checkpoint)
             written["audit"] = record_cycle_audit(uow, run.as_of, output.decisions, now)
             counts = {**summarize(output.decisions), **{f"written.{k}": v for k, v in written.items()},
-                      "guard": output.guard}
+                      "guard": output.guard, **nightly}
             store.complete_run(run.id, now, counts)
             uow.commit()
             return counts

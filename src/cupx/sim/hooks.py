@@ -1,8 +1,8 @@
 """Where the simulator plugs into the other areas: the nightly cycle, the dispatcher, and the inbound
 paths for what customers say (opt-outs, disputes, complaints).
 
-- `nightly_cycle(rt, on)`: the cycle's run for the date (contract C5), which also resolves promises and
-  plan instalments; the payments area's nightly jobs run here too when the cycle does not run them.
+- `nightly_cycle(rt, on)`: the cycle's run for the date (contract C5), which also runs the payments
+  area's nightly jobs (promises, plan instalments, expired holds) before deciding.
 - `dispatch_day(rt, now)`: the in-process dispatcher to the file sinks (contract C6), at `now`.
 - Inbound: an SMS "STOP" goes through `cupx.services.inbound.receive_sms` (C6) when the customer has a
   mobile; a dispute goes through the dispute service (`cupx.services.disputes.record_dispute`, R-13) for
@@ -26,22 +26,11 @@ __all__ = ["Inbound", "dispatch_day", "nightly_cycle", "senders"]
 
 
 def nightly_cycle(rt: Runtime, on: date, now: datetime) -> dict[str, Any]:
-    """The night of `on`: the payments area's nightly jobs (promises kept or broken, plan instalments,
-    expired hardship holds), then the cycle run of the date (contract C5)."""
+    """The night of `on`: the cycle run of the date (contract C5), which starts with the payments area's
+    nightly jobs (promises kept or broken, plan instalments, expired hardship holds), so they run once."""
     from cupx.services.cycle import run_cycle
-    from cupx.services.hardship import end_expired_holds
-    from cupx.services.plans import process_plan_instalments
-    from cupx.services.promises import resolve_promises
 
-    out: dict[str, Any] = {}
-    with rt.uow() as uow:
-        out["promises"] = resolve_promises(uow, on, now=now)
-    with rt.uow() as uow:
-        out["instalments"] = process_plan_instalments(uow, on, now=now)
-    with rt.uow() as uow:
-        out["holds"] = end_expired_holds(uow, on, now=now)
-    out["cycle"] = run_cycle(rt.uow, on, now).counts
-    return out
+    return {"cycle": run_cycle(rt.uow, on, now).counts}
 
 
 def senders(rt: Runtime) -> dict[str, Any]:
