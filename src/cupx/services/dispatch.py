@@ -35,6 +35,8 @@ from cupx.comms.required import Element
 from cupx.comms.retry import TokenBucket, backoff_delay
 from cupx.comms.status import OutboxStatus
 from cupx.domain.errors import Conflict, ValidationError
+from cupx.services.audit import append_records
+from cupx.services.dispatch_audit import audit_record
 from cupx.services.dispatch_config import DispatchConfig, DispatchReport, fill_from_settings
 from cupx.services.dispatch_guard import (
     TIME_CODES,
@@ -85,6 +87,7 @@ class Prepared:
     row: OutboxRow
     message: OutgoingMessage
     event: dict[str, Any] | None
+    audit: Any = None  # the send-time guard evaluation's audit record
 
 
 class Dispatcher:
@@ -171,8 +174,11 @@ class Dispatcher:
     def _record(self, outcomes: Sequence[Outcome], now: datetime, report: DispatchReport) -> None:
         if not outcomes:
             return
+        records = [o.audit for o in outcomes if o.audit is not None]
         with self.uow_factory() as uow:
             report.recorded += uow[OutboxRepository].finish(outcomes, now)
+            if records:  # last, so the chain lock is held only until this commit (no lock-order cycle)
+                append_records(uow, records)
             uow.commit()
         for o in outcomes:
             report.count(o)
@@ -216,14 +222,15 @@ class Dispatcher:
             return Outcome(row, S.BLOCKED, error=f"{_MISSING_CODE.get(exc.field or '', exc.field)}: {exc.message}")
         except ValidationError as exc:
             return Outcome(row, S.FAILED, error=f"template: {exc}")
-        verdict = self._ask_guard(row, cp, debts, events, target, rendered.content, now)
+        verdict, audit = self._ask_guard(row, cp, debts, events, target, rendered.content, now)
         if verdict is not None:
+            verdict.audit = audit
             return verdict
         event = self._event(row, target, template, rendered.content)
         if end is not None:  # the guard's R-12/R-13 clocks start from this record
             event["validation"] = {"provided_on": today.isoformat(), "stated_end_date": end.isoformat(),
                                    "medium": "mail" if row.channel == "letter" else "electronic"}
-        return Prepared(row, self._message(row, cp, target, rendered, template, unsubscribe, now), event)
+        return Prepared(row, self._message(row, cp, target, rendered, template, unsubscribe, now), event, audit)
 
     def _validation_end(self, provided_on: date, channel: str) -> date | None:
         """The validation-period end the guard computes (R-12), or None to fall back to a later date."""
@@ -238,29 +245,32 @@ class Dispatcher:
 
     def _ask_guard(self, row: OutboxRow, cp: ContactPoints, debts: Sequence[DebtFacts],
                    events: Sequence[Mapping[str, Any]], target: Mapping[str, Any], content: Mapping[str, Any],
-                   now: datetime) -> Outcome | None:
+                   now: datetime) -> tuple[Outcome | None, Any]:
+        """(None, record) to send, or (outcome, record) for a block or a re-schedule; the record is None
+        only when the guard could not answer (nothing was evaluated)."""
         ctx = guard_context(cp, debts, events, now)
         evs = guard_events(events, cp)
         action = guard_action(row.channel, now, cp.customer_id, target, row.debt_ids, content,
                               reply=bool(row.payload.get("in_reply_to")))
         try:
             decision = self.guard.evaluate(ctx, evs, action)
-            if decision.decision != "blocked":
-                return None
-            codes = set(decision.reason_codes)
-            if content.get("only_confirmation"):
-                codes -= _CONFIRMATION_EXEMPT
+            codes = set(decision.reason_codes) if decision.decision == "blocked" else set()
+            waived = codes & _CONFIRMATION_EXEMPT if content.get("only_confirmation") else set()
+            codes -= waived
+            audit = audit_record(outbox_id=row.id, attempt=row.attempts, customer_id=row.customer_id, action=action,
+                                 answer=decision, events=evs, now=now, exempted=sorted(waived))
             if not codes:
-                return None
+                return None, audit
             if codes <= TIME_CODES:
                 probe = {k: v for k, v in action.items() if k not in ("at", "mail_on")}
                 later = self.guard.next_allowed_time(ctx, evs, probe, now)
                 if later is not None and later > now:
-                    return Outcome(row, S.PENDING, scheduled_at=later, error="rescheduled: " + ",".join(sorted(codes)))
+                    return Outcome(row, S.PENDING, scheduled_at=later,
+                                   error="rescheduled: " + ",".join(sorted(codes))), audit
         except Exception as exc:  # a guard that cannot answer must not let a message out: retry later
             log.warning("guard failed on outbox row %s: %s", row.id, type(exc).__name__)
-            return self._failure(row, SendError(f"guard error: {exc}"), now)
-        return Outcome(row, S.BLOCKED, error="guard: " + ",".join(sorted(codes)))
+            return self._failure(row, SendError(f"guard error: {exc}"), now), None
+        return Outcome(row, S.BLOCKED, error="guard: " + ",".join(sorted(codes))), audit
 
     def _task(self, row: OutboxRow, cp: ContactPoints, b: Batch, now: datetime) -> Outcome:
         debts = [b.debts[d] for d in row.debt_ids if d in b.debts]
@@ -331,6 +341,9 @@ class Dispatcher:
                     outcomes.append(self._failure(p.row, res, now))
                 else:
                     outcomes.append(Outcome(p.row, S.SENT, provider_id=res, contact_event=p.event))
+        audits = {p.row.id: p.audit for p in items}
+        for o in outcomes:  # the evaluation is recorded whatever happened at the provider
+            o.audit = audits.get(o.row.id)
         return outcomes
 
     def _still_reachable(self, group: list[Prepared], now: datetime) -> tuple[list[Prepared], list[Outcome]]:

@@ -149,6 +149,7 @@ class Outcome:
     scheduled_at: datetime | None = None  # for a re-schedule into the allowed window (status pending)
     contact_event: dict[str, Any] | None = None  # type, channel, payload (C6)
     call_task: dict[str, Any] | None = None  # kind, script, due_at, template_id, template_version
+    audit: Any = None  # the guard evaluation's AuditRecordIn (services.dispatch_audit), appended with the outcome
 
 
 class OutboxRepository(abc.ABC):

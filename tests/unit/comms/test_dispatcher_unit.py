@@ -11,6 +11,8 @@ from typing import Any
 from cupx.comms.defaults import default_templates
 from cupx.comms.rendering import TemplateSource, sample_data
 from cupx.comms.status import OutboxStatus
+from cupx.compliance.audit import GENESIS
+from cupx.services.audit import AuditRepository
 from cupx.services.dispatch import DispatchConfig, Dispatcher
 from cupx.services.dispatch_ports import (
     ChannelSender,
@@ -86,9 +88,32 @@ class FakeTemplates(TemplateRepository):
         return template
 
 
+class FakeAudit(AuditRepository):
+    """The guard audit chain in memory (the dispatcher appends a record per evaluation)."""
+
+    def __init__(self) -> None:
+        self.rows: list[Any] = []
+
+    def head(self) -> tuple[int, str]:
+        return (int(self.rows[-1]["seq"]), str(self.rows[-1]["hash"])) if self.rows else (0, GENESIS)
+
+    def insert(self, rows: Sequence[Any]) -> None:
+        self.rows += rows
+
+    def checkpoint(self) -> tuple[int, str]:
+        return (0, GENESIS)
+
+    def iter_rows(self) -> Any:
+        return iter(self.rows)
+
+    def purge_through(self, seq: int, hash_: str, count: int, at: datetime) -> None:
+        raise NotImplementedError
+
+
 class FakeUow(UnitOfWork):
     def __init__(self, outbox: FakeOutbox) -> None:
-        self.repos: dict[type, Any] = {OutboxRepository: outbox, TemplateRepository: FakeTemplates()}
+        self.repos: dict[type, Any] = {OutboxRepository: outbox, TemplateRepository: FakeTemplates(),
+                                       AuditRepository: getattr(outbox, "audit", None) or FakeAudit()}
 
     def __getitem__(self, port: type) -> Any:
         return self.repos[port]
@@ -160,6 +185,9 @@ def test_guard_block_records_every_reason_and_sends_nothing() -> None:
     outbox, report = _run(FakeGuard(Decision("blocked", ("REGF_DISPUTE_PENDING", "REGF_CEASE_COMMUNICATION"))), sms)
     assert report.blocked == 1 and sms.sent == []
     assert outbox.outcomes[1].error == "guard: REGF_CEASE_COMMUNICATION,REGF_DISPUTE_PENDING"
+    audit = outbox.outcomes[1].audit  # the evaluation's §7.6 record goes with the outcome
+    assert audit.decision_id.startswith("dispatch:1:") and audit.decision.decision == "blocked"
+    assert set(audit.decision.reason_codes) == {"REGF_DISPUTE_PENDING", "REGF_CEASE_COMMUNICATION"}
 
 
 def test_time_only_block_reschedules_to_the_next_allowed_time() -> None:

@@ -25,6 +25,10 @@ class SqlAuditRepository(AuditRepository):
     def head(self) -> tuple[int, str]:
         if self.conn.dialect.name == "postgresql":  # serialise appenders so the chain stays linear
             self.conn.execute(text("LOCK TABLE guard_audit_records IN SHARE ROW EXCLUSIVE MODE"))
+        elif self.conn.dialect.name == "sqlite":
+            # Take the writer lock BEFORE reading the head (a write statement opens the write transaction,
+            # waiting out busy_timeout), so no other appender can commit between our read and our insert.
+            self.conn.execute(text("DELETE FROM guard_audit_checkpoints WHERE 0 = 1"))
         t = guard_audit_records
         row = self.conn.execute(select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)).first()
         return (int(row.seq), str(row.hash)) if row else self.checkpoint()
