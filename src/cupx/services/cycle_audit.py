@@ -34,17 +34,17 @@ def audit_rows(decisions: pl.DataFrame) -> list[dict[str, Any]]:
     """One row per guarded contact: action_id (customer:channel), decision and the guard's reason codes."""
     plan_kind = "plan_kind" if "plan_kind" in decisions.columns else "kind"
     guarded = decisions.filter((pl.col(plan_kind) == DecisionKind.CONTACT.value)
-                               & pl.col("channel").is_in(list(GUARD_CHANNEL)))
+                               & pl.col("channel").is_in(list(GUARD_CHANNEL))).select(
+        "customer_id", "channel", "kind", "reasons", "debt_id", "message_debt_ids",
+        pl.col("scheduled_at").dt.to_string("%Y-%m-%dT%H:%M:%S%:z").alias("at"))
     rows = []
     for r in guarded.iter_rows(named=True):
         allowed = r["kind"] == DecisionKind.CONTACT.value
         # a blocked contact's reasons are the plan's reasons followed by the guard's codes
         codes = [] if allowed else [c for c in (r["reasons"] or "").split(",") if c and c not in _PLAN_REASONS]
-        at = r.get("scheduled_at")
         rows.append({"action_id": f"{r['customer_id']}:{r['channel']}", "customer_id": r["customer_id"],
-                     "channel": r["channel"], "debt_ids": list(r.get("message_debt_ids") or [r["debt_id"]]),
-                     "decision": "allowed" if allowed else "blocked", "reason_codes": codes,
-                     "at": at.isoformat() if at is not None else None})
+                     "channel": r["channel"], "debt_ids": r["message_debt_ids"] or [r["debt_id"]],
+                     "decision": "allowed" if allowed else "blocked", "reason_codes": codes, "at": r["at"]})
     return rows
 
 

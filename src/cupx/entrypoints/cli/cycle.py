@@ -1,7 +1,8 @@
 """`cupx cycle ...`: run the nightly cycle, explain a debt, dry-run a strategy, manage the strategy registry.
 
     cupx cycle run --as-of 2026-11-30            idempotent: the same date twice creates nothing new
-    cupx cycle explain DEBT_ID --as-of DATE      features, segment, arm, chosen step, other steps, guard
+    cupx cycle explain DEBT_ID --as-of DATE      features, segment, arm, chosen step, other steps, guard,
+                                                 the active model's reasons (or: the rule score was used)
     cupx cycle dry-run --strategy FILE --as-of DATE   counts and the diff vs the live set; writes nothing
     cupx cycle strategy add FILE [--live]        store the YAML text and its sha256 as a version
     cupx cycle strategy live ID VERSION | list
@@ -32,7 +33,8 @@ def _date(text: str | None) -> date:
 @cycle_app.command("run")
 def run_cmd(as_of: str | None = typer.Option(None, "--as-of", help="Run date (default: today, UTC)."),
             as_json: bool = typer.Option(False, "--json")) -> None:
-    """Decide today's treatment of every open debt and write decisions and outbox rows."""
+    """Run the night's promise/plan/hold jobs, then decide today's treatment of every open debt and write
+    decisions, outbox rows and the guard's audit records."""
     from cupx.services.cycle import run_cycle
 
     rt = runtime()
