@@ -203,6 +203,10 @@ def main() -> None:
     duplicates = sum(c - 1 for c in sms_seen.values()) + sum(c - 1 for c in mail_seen.values())
     lost = args.size - len(sms_seen) - len(mail_seen)
     print(f"outbox rows sent: {sent} of {args.size}", flush=True)
+    from cupx.services.audit import verify_chain
+
+    audit = verify_chain(rt)  # one guard audit record per send-time evaluation, chained across dispatchers
+    print(f"audit records: {audit.checked}, chain ok: {audit.ok}", flush=True)
     if sent != args.size:
         with rt.engine.connect() as conn:
             for r in conn.execute(select(outbox_messages.c.channel, outbox_messages.c.status,
@@ -218,7 +222,8 @@ def main() -> None:
                       "sms_per_s": round(n_sms / sms_s, 1), "duplicates": duplicates, "lost": lost,
                       "cpu_ms_per_email": ms(email_cpu, n_email), "cpu_ms_per_sms": ms(sms_cpu, n_sms),
                       "server_cpu_ms_per_email": ms(mail_server_cpu, n_email),
-                      "server_cpu_ms_per_sms": ms(sms_server_cpu, n_sms)}))
+                      "server_cpu_ms_per_sms": ms(sms_server_cpu, n_sms), "audit_records": audit.checked,
+                      "audit_chain_ok": audit.ok}))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ passed and writes a checkpoint so `verify_chain` still succeeds.
 from __future__ import annotations
 
 import abc
+import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -74,12 +75,13 @@ def append_records(uow: UnitOfWork, records: Sequence[AuditRecordIn]) -> list[st
         body = build_record(rec.decision_id, rec.at, rec.action, rec.decision, rec.events,
                             customer_id=rec.customer_id, override=rec.override)
         seq += 1
-        digest = chain_hash(prev, body)
+        text = canonical(body)  # serialised once: the hash is chain_hash(prev, body) = sha256(prev || text)
+        digest = hashlib.sha256((prev + text).encode()).hexdigest()
         rows.append({"seq": seq, "decision_id": rec.decision_id, "at": rec.at.astimezone(UTC),
                      "customer_id": rec.customer_id, "debt_ids": ",".join(body["debt_ids"]),
                      "action_type": body["action_type"], "outcome": body["outcome"],
                      "reason_codes": ",".join(body["reason_codes"]),
-                     "retain_until": date.fromisoformat(body["retain_until"]), "body": canonical(body),
+                     "retain_until": date.fromisoformat(body["retain_until"]), "body": text,
                      "prev_hash": prev, "hash": digest})
         hashes.append(digest)
         prev = digest
