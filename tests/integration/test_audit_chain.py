@@ -79,3 +79,17 @@ def test_purge_keeps_chain_verifiable(runtime) -> None:  # type: ignore[no-untyp
     assert report.ok and report.checked == 2
     _append(runtime, _records(1, NOW + timedelta(days=2)))
     assert verify_chain(runtime).ok
+
+
+def test_large_appends_take_the_bulk_path_and_read_back_the_same(runtime, engine) -> None:  # type: ignore[no-untyped-def]
+    # given 3 records through the statement path and 1,200 through the bulk path (COPY on PostgreSQL)
+    _append(runtime, _records(3))
+    _append(runtime, _records(1_200, NOW + timedelta(days=1)))
+    # then the chain verifies and the bulk rows read back exactly as written
+    report = verify_chain(runtime)
+    assert report.ok and report.checked == 1_203
+    with engine.connect() as conn:
+        row = conn.execute(select(guard_audit_records).where(guard_audit_records.c.seq == 1_203)).mappings().one()
+    assert row["at"] == NOW + timedelta(days=1, minutes=1_199)
+    assert row["retain_until"] == date(2029, 9, 16)  # three years after the record's day (Sep 16 2026)
+    assert row["customer_id"] == 1 and row["debt_ids"] == "D1"

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, text
 
+from cupx.adapters.bulk import bulk_insert
 from cupx.adapters.repositories.registry import implements
 from cupx.adapters.tables.compliance import guard_audit_checkpoints, guard_audit_records, guard_overrides
 from cupx.compliance.audit import GENESIS
@@ -15,6 +16,9 @@ from cupx.services.audit import AuditRepository
 from cupx.services.compliance_overrides import OverrideRepository
 
 __all__ = ["SqlAuditRepository", "SqlOverrideRepository"]
+
+
+_BULK_FROM = 1_000
 
 
 @implements(AuditRepository)
@@ -39,7 +43,10 @@ class SqlAuditRepository(AuditRepository):
         return (int(row.seq), str(row.hash)) if row else (0, GENESIS)
 
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
+        if len(rows) >= _BULK_FROM:
+            # The nightly cycle appends hundreds of thousands of records: COPY on PostgreSQL.
+            bulk_insert(self.conn, guard_audit_records, [dict(r) for r in rows])
+        elif rows:
             self.conn.execute(insert(guard_audit_records), [dict(r) for r in rows])
 
     def iter_rows(self) -> Iterator[Mapping[str, Any]]:
