@@ -4,8 +4,7 @@ For each customer contact of the day: the proposed send time is the start of the
 local window on the run date (`cupx.cycle.schedule`), the guard (`evaluate_batch`) answers allowed or
 blocked with reason codes; a contact blocked only by the time window but with a `next_allowed_at` on
 the run date is scheduled then. Internal escalations (`review`, `agency`) are not contacts with the
-customer and skip the guard. If the compliance batch guard is not implemented yet, the clearly-named
-`cupx.cycle.interim_guard` answers instead and `GuardResult.guard` says so.
+customer and skip the guard. The rules themselves live only in `cupx.compliance.batch`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from datetime import date
 
 import polars as pl
 
-from cupx.cycle.interim_guard import interim_evaluate_batch
+from cupx.compliance.batch import evaluate_batch
 from cupx.cycle.schedule import window_frame
 
 __all__ = ["GUARD_CHANNEL", "GuardResult", "guard_contacts", "guard_events"]
@@ -27,16 +26,11 @@ _TIME = "REGF_INCONVENIENT_TIME"
 @dataclass(frozen=True)
 class GuardResult:
     answers: pl.DataFrame  # customer_id, allowed, reason_codes (list), scheduled_at
-    guard: str  # which guard answered: "compliance.batch" or "interim"
+    guard: str  # which guard answered: "compliance.batch", or "none" when there was no contact to check
 
 
 def _evaluate(customers: pl.DataFrame, events: pl.DataFrame, actions: pl.DataFrame) -> tuple[pl.DataFrame, str]:
-    try:
-        from cupx.compliance.batch import evaluate_batch
-
-        return evaluate_batch(customers, events, actions), "compliance.batch"
-    except (ImportError, NotImplementedError):
-        return interim_evaluate_batch(customers, events, actions), "interim"
+    return evaluate_batch(customers, events, actions), "compliance.batch"
 
 
 def guard_events(events: pl.DataFrame) -> pl.DataFrame:
