@@ -20,12 +20,11 @@ import http.client
 import json
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from cupx.adapters.channels.pooled import PooledSender
 from cupx.services.dispatch_ports import (
-    ChannelSender,
     OutgoingMessage,
     PermanentSendError,
     SendError,
@@ -38,7 +37,7 @@ __all__ = ["HttpSmsSender"]
 _STALE = (http.client.RemoteDisconnected, http.client.BadStatusLine, ConnectionResetError, BrokenPipeError)
 
 
-class HttpSmsSender(ChannelSender):
+class HttpSmsSender(PooledSender):
     channel = "sms"
 
     def __init__(self, base_url: str, account_sid: str, auth_token: str, from_number: str, *,
@@ -57,7 +56,6 @@ class HttpSmsSender(ChannelSender):
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
 
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
@@ -128,22 +126,10 @@ class HttpSmsSender(ChannelSender):
             return f"HTTP {status}: {data[:300].decode(errors='replace')}"
 
     def send_many(self, messages: Sequence[OutgoingMessage]) -> list[str | SendError]:
-        if self.concurrency == 1 or len(messages) < 2:
-            return super().send_many(messages)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="sms")
-        return list(self._pool.map(self._one, messages))
-
-    def _one(self, m: OutgoingMessage) -> str | SendError:
-        try:
-            return self.send(m)
-        except SendError as exc:
-            return exc
+        return self._send_pooled(messages, self.concurrency, "sms")
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        self._stop_pool()
         with self._lock:
             conns, self._all = self._all, []
         for conn in conns:

@@ -16,12 +16,11 @@ import socket
 import ssl
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from email.header import Header
 from email.utils import formatdate
 
+from cupx.adapters.channels.pooled import PooledSender
 from cupx.services.dispatch_ports import (
-    ChannelSender,
     OutgoingMessage,
     PermanentSendError,
     SendError,
@@ -43,7 +42,7 @@ def _header_value(value: str) -> str:
     return Header(value, "utf-8").encode(linesep="\r\n")
 
 
-class SmtpSender(ChannelSender):
+class SmtpSender(PooledSender):
     channel = "email"
 
     def __init__(self, host: str, port: int = 25, *, mail_from: str, user: str | None = None,
@@ -56,7 +55,6 @@ class SmtpSender(ChannelSender):
         self._local = threading.local()
         self._all: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
         self._down: str | None = None  # set when the relay could not be reached: fail the rest fast
 
     def _connect(self) -> smtplib.SMTP:
@@ -148,22 +146,10 @@ class SmtpSender(ChannelSender):
 
     def send_many(self, messages: Sequence[OutgoingMessage]) -> list[str | SendError]:
         self._down = None  # each chunk tries the relay again (the dispatcher backs off between chunks)
-        if self.connections == 1 or len(messages) < 2:
-            return super().send_many(messages)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.connections, thread_name_prefix="smtp")
-        return list(self._pool.map(self._one, messages))
-
-    def _one(self, m: OutgoingMessage) -> str | SendError:
-        try:
-            return self.send(m)
-        except SendError as exc:
-            return exc
+        return self._send_pooled(messages, self.connections, "smtp")
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        self._stop_pool()
         with self._lock:
             conns, self._all = self._all, []
         for smtp in conns:
