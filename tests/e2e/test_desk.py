@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
@@ -27,33 +26,18 @@ from cupx.services.account_view import NO_MODEL
 from cupx.services.models import ModelRegistry, PortfolioReader, active_model
 from cupx.services.models_ops import activate_model, train_model
 from cupx.services.models_uci import import_uci
+from uci_layout import write_uci_csv
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 runner = CliRunner()
 
-
-def _uci_csv(path: Path, n: int = 300, seed: int = 1) -> Path:
-    """A small file in the UCI layout where a hidden risk drives lateness, payments and default."""
-    rng = np.random.default_rng(seed)
-    risk = rng.normal(size=n)
-    cols: dict[str, object] = {"ID": np.arange(1, n + 1), "LIMIT_BAL": rng.choice([20_000, 50_000, 200_000], n),
-                               "SEX": rng.integers(1, 3, n), "EDUCATION": rng.integers(1, 4, n),
-                               "MARRIAGE": rng.integers(1, 3, n), "AGE": rng.integers(21, 70, n)}
-    for name in ("PAY_0", "PAY_2", "PAY_3", "PAY_4", "PAY_5", "PAY_6"):
-        cols[name] = np.clip(np.round(risk + rng.normal(0, 0.8, n)), -2, 8).astype(int)
-    for k in range(1, 7):
-        cols[f"BILL_AMT{k}"] = rng.integers(-500, 60_000, n)
-        cols[f"PAY_AMT{k}"] = (rng.integers(0, 5_000, n) * (risk < 0.5)).astype(float)
-    cols["default.payment.next.month"] = (risk + rng.normal(0, 0.7, n) > 0.8).astype(int)
-    pl.DataFrame(cols).write_csv(path)
-    return path
 
 
 @pytest.fixture
 def scored(runtime: Runtime, tmp_path: Path) -> dict[str, Any]:
     """A UCI-layout portfolio with a small model trained and activated; the debt whose reasons are longest."""
     with runtime.uow() as uow:
-        import_uci(uow, read_uci_csv(_uci_csv(tmp_path / "uci.csv")), NOW)
+        import_uci(uow, read_uci_csv(write_uci_csv(tmp_path / "uci.csv", n=300, seed=1)), NOW)
     with runtime.uow() as uow:
         train_model(uow, as_of=UCI_AS_OF, now=NOW, snapshots=1, rounds=20, version="desk-t1")
     with runtime.uow() as uow:

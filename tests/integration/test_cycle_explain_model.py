@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -22,26 +21,11 @@ from cupx.services.cycle_strategies import add_strategy
 from cupx.services.models import PortfolioReader, active_model
 from cupx.services.models_ops import activate_model, train_model
 from cupx.services.models_uci import import_uci
+from uci_layout import write_uci_csv
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 STRATEGY = Path(__file__).resolve().parents[2] / "strategies" / "consumer_card.yaml"
 
-
-def _uci_csv(path: Path, n: int = 300, seed: int = 1) -> Path:
-    """A small UCI-layout file where a hidden risk drives lateness, payments and default."""
-    rng = np.random.default_rng(seed)
-    risk = rng.normal(size=n)
-    cols: dict[str, object] = {"ID": np.arange(1, n + 1), "LIMIT_BAL": rng.choice([20_000, 50_000, 200_000], n),
-                               "SEX": rng.integers(1, 3, n), "EDUCATION": rng.integers(1, 4, n),
-                               "MARRIAGE": rng.integers(1, 3, n), "AGE": rng.integers(21, 70, n)}
-    for name in ("PAY_0", "PAY_2", "PAY_3", "PAY_4", "PAY_5", "PAY_6"):
-        cols[name] = np.clip(np.round(risk + rng.normal(0, 0.8, n)), -2, 8).astype(int)
-    for k in range(1, 7):
-        cols[f"BILL_AMT{k}"] = rng.integers(-500, 60_000, n)
-        cols[f"PAY_AMT{k}"] = (rng.integers(0, 5_000, n) * (risk < 0.5)).astype(float)
-    cols["default.payment.next.month"] = (risk + rng.normal(0, 0.7, n) > 0.8).astype(int)
-    pl.DataFrame(cols).write_csv(path)
-    return path
 
 
 def _cli(runtime: Runtime, debt_id: int, *extra: str) -> str:
@@ -55,7 +39,7 @@ def _cli(runtime: Runtime, debt_id: int, *extra: str) -> str:
 
 def test_explain_shows_the_models_reasons_or_says_the_rule_score_was_used(runtime: Runtime, tmp_path: Path) -> None:
     with runtime.uow() as uow:
-        import_uci(uow, read_uci_csv(_uci_csv(tmp_path / "uci.csv")), NOW)
+        import_uci(uow, read_uci_csv(write_uci_csv(tmp_path / "uci.csv", n=300, seed=1)), NOW)
     add_strategy(runtime.uow, STRATEGY.read_text(), str(STRATEGY), NOW, live=True)
     with runtime.uow() as uow:
         ids = uow[PortfolioReader].tables()["debts"].select("id").collect()["id"].to_list()[:40]
