@@ -48,9 +48,8 @@ def _expected(runtime: Runtime) -> pl.DataFrame:
         inputs, scores = load_and_score(uow, AS_OF, known_before=NOW)
         live = live_strategies(uow)
     out = decide(inputs, [compile_strategy(ls.strategy) for ls in live], AS_OF, scores).decisions
-    rows = [{"decision_id": f"cycle:{AS_OF}:{r['action_id']}", "outcome": r["decision"],
-             "reason_codes": ",".join(r["reason_codes"]), "customer_id": r["customer_id"]} for r in audit_rows(out)]
-    return pl.DataFrame(rows).sort("decision_id")
+    return audit_rows(out, f"cycle:{AS_OF}").select(
+        "decision_id", "outcome", pl.col("reason_codes").list.join(","), "customer_id").sort("decision_id")
 
 
 def _stored(runtime: Runtime) -> pl.DataFrame:

@@ -22,13 +22,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import polars as pl
+
 from cupx.compliance.audit import build_record, canonical, chain_hash
 from cupx.compliance.business_calendar import add_years
 from cupx.compliance.decision import Decision
 from cupx.services.uow import UnitOfWork
 
-__all__ = ["AuditRecordIn", "AuditRepository", "VerifyReport", "append_records", "export_debt", "purge_expired",
-           "verify_chain", "verify_rows"]
+__all__ = ["AuditRecordIn", "AuditRepository", "VerifyReport", "append_frame", "append_records", "export_debt",
+           "purge_expired", "verify_chain", "verify_rows"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class AuditRepository(abc.ABC):
     @abc.abstractmethod
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
 
+    def insert_frame(self, frame: pl.DataFrame) -> None:
+        """Bulk form of `insert` (same columns); adapters override it with their bulk path."""
+        self.insert(frame.to_dicts())
+
     @abc.abstractmethod
     def checkpoint(self) -> tuple[int, str]:
         """(seq, hash) of the latest purge checkpoint, or (0, GENESIS)."""
@@ -66,26 +72,45 @@ class AuditRepository(abc.ABC):
     def purge_through(self, seq: int, hash_: str, count: int, at: datetime) -> None: ...
 
 
+_RECORD_SCHEMA = {"decision_id": pl.String(), "at": pl.Datetime("us", "UTC"), "customer_id": pl.Int64(),
+                  "debt_ids": pl.String(), "action_type": pl.String(), "outcome": pl.String(),
+                  "reason_codes": pl.String(), "retain_until": pl.Date(), "body": pl.String()}
+
+
 def append_records(uow: UnitOfWork, records: Sequence[AuditRecordIn]) -> list[str]:
     """Append records to the chain in order (one bulk insert); returns their hashes. Caller commits."""
-    repo = uow[AuditRepository]
-    seq, prev = repo.head()
-    rows, hashes = [], []
+    rows = []
     for rec in records:
         body = build_record(rec.decision_id, rec.at, rec.action, rec.decision, rec.events,
                             customer_id=rec.customer_id, override=rec.override)
-        seq += 1
-        text = canonical(body)  # serialised once: the hash is chain_hash(prev, body) = sha256(prev || text)
-        digest = hashlib.sha256((prev + text).encode()).hexdigest()
-        rows.append({"seq": seq, "decision_id": rec.decision_id, "at": rec.at.astimezone(UTC),
-                     "customer_id": rec.customer_id, "debt_ids": ",".join(body["debt_ids"]),
-                     "action_type": body["action_type"], "outcome": body["outcome"],
-                     "reason_codes": ",".join(body["reason_codes"]),
-                     "retain_until": date.fromisoformat(body["retain_until"]), "body": text,
-                     "prev_hash": prev, "hash": digest})
-        hashes.append(digest)
-        prev = digest
-    repo.insert(rows)
+        rows.append((rec.decision_id, rec.at.astimezone(UTC), rec.customer_id, ",".join(body["debt_ids"]),
+                     body["action_type"], body["outcome"], ",".join(body["reason_codes"]),
+                     date.fromisoformat(body["retain_until"]), canonical(body)))
+    return _chain(uow[AuditRepository], pl.DataFrame(rows, schema=_RECORD_SCHEMA, orient="row"))
+
+
+def append_frame(uow: UnitOfWork, records: pl.DataFrame) -> int:
+    """Append records given as a frame (`cupx.compliance.audit_frames.batch_record_frame`: the stored
+    columns with each canonical `body`) to the chain in row order, in one bulk insert; returns how
+    many. Caller commits."""
+    return len(_chain(uow[AuditRepository], records.select(list(_RECORD_SCHEMA)).cast(_RECORD_SCHEMA)))  # type: ignore[arg-type]
+
+
+def _chain(repo: AuditRepository, records: pl.DataFrame) -> list[str]:
+    """Number the records after the chain's head, hash each over the previous hash, insert them."""
+    if records.height == 0:
+        return []
+    seq, start = repo.head()
+    prev, hashes = start, []
+    sha256 = hashlib.sha256
+    for text in records.get_column("body"):  # chain_hash(prev, body) = sha256(prev || canonical text)
+        prev = sha256((prev + text).encode()).hexdigest()
+        hashes.append(prev)
+    repo.insert_frame(records.with_columns(
+        seq=pl.int_range(seq + 1, seq + 1 + records.height, dtype=pl.Int64),
+        prev_hash=pl.Series([start, *hashes[:-1]], dtype=pl.String),
+        hash=pl.Series(hashes, dtype=pl.String),
+    ))
     return hashes
 
 

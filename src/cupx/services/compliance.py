@@ -8,12 +8,15 @@ in the caller's transaction, single or in bulk (for the cycle's batch answers).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import polars as pl
+
 from cupx.compliance import Decision, evaluate
-from cupx.services.audit import AuditRecordIn, append_records
+from cupx.compliance.audit_frames import batch_record_frame
+from cupx.services.audit import AuditRecordIn, append_frame, append_records
 from cupx.services.uow import UnitOfWork
 
 __all__ = ["guard_and_record", "record_batch_decisions"]
@@ -28,17 +31,8 @@ def guard_and_record(uow: UnitOfWork, context: Mapping[str, Any], events: Sequen
     return decision
 
 
-def record_batch_decisions(uow: UnitOfWork, rows: Iterable[Mapping[str, Any]], *, now: datetime,
-                           prefix: str) -> int:
-    """Append audit records for batch answers (rows with action_id, customer_id, channel, debt_ids,
-    decision, reason_codes); one bulk insert. Returns the number of records."""
-    records = []
-    for row in rows:
-        codes = tuple(str(c) for c in row.get("reason_codes") or ())
-        decision = Decision(row["decision"], codes, (), {"source": "batch"}, (), False)
-        action = {"type": row.get("channel"), "debt_ids": [str(d) for d in row.get("debt_ids") or ()],
-                  "at": row.get("at")}
-        records.append(AuditRecordIn(f"{prefix}:{row['action_id']}", now, action, decision, (),
-                                     row.get("customer_id")))
-    append_records(uow, records)
-    return len(records)
+def record_batch_decisions(uow: UnitOfWork, answers: pl.DataFrame, *, now: datetime) -> int:
+    """Append one audit record per batch answer (columns of `cupx.compliance.audit_frames`:
+    decision_id, customer_id, action_type, debt_ids, outcome, reason_codes, action_at) in one bulk
+    insert, in row order. Returns the number of records."""
+    return append_frame(uow, batch_record_frame(answers, now))

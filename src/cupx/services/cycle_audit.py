@@ -11,7 +11,6 @@ agency) skip the guard and are not recorded.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import polars as pl
 
@@ -30,27 +29,30 @@ def audit_prefix(as_of: date) -> str:
     return f"cycle:{as_of.isoformat()}"
 
 
-def audit_rows(decisions: pl.DataFrame) -> list[dict[str, Any]]:
-    """One row per guarded contact: action_id (customer:channel), decision and the guard's reason codes."""
+def audit_rows(decisions: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """One row per guarded contact, in customer order, in the columns `record_batch_decisions` takes:
+    decision_id f"{prefix}:{customer_id}:{channel}", the debts the message covers, allowed or blocked
+    and the guard's reason codes."""
     plan_kind = "plan_kind" if "plan_kind" in decisions.columns else "kind"
-    guarded = decisions.filter((pl.col(plan_kind) == DecisionKind.CONTACT.value)
-                               & pl.col("channel").is_in(list(GUARD_CHANNEL))).select(
-        "customer_id", "channel", "kind", "reasons", "debt_id", "message_debt_ids",
-        pl.col("scheduled_at").dt.to_string("%Y-%m-%dT%H:%M:%S%:z").alias("at"))
-    rows = []
-    for r in guarded.iter_rows(named=True):
-        allowed = r["kind"] == DecisionKind.CONTACT.value
-        # a blocked contact's reasons are the plan's reasons followed by the guard's codes
-        codes = [] if allowed else [c for c in (r["reasons"] or "").split(",") if c and c not in _PLAN_REASONS]
-        rows.append({"action_id": f"{r['customer_id']}:{r['channel']}", "customer_id": r["customer_id"],
-                     "channel": r["channel"], "debt_ids": r["message_debt_ids"] or [r["debt_id"]],
-                     "decision": "allowed" if allowed else "blocked", "reason_codes": codes, "at": r["at"]})
-    return rows
+    allowed = pl.col("kind") == DecisionKind.CONTACT.value
+    # a blocked contact's reasons are the plan's reasons followed by the guard's codes
+    codes = pl.col("reasons").fill_null("").str.split(",").list.eval(
+        pl.element().filter((pl.element() != "") & ~pl.element().is_in(sorted(_PLAN_REASONS))))
+    return decisions.filter((pl.col(plan_kind) == DecisionKind.CONTACT.value)
+                            & pl.col("channel").is_in(list(GUARD_CHANNEL))).sort("customer_id", "channel").select(
+        pl.format("{}:{}:{}", pl.lit(prefix), pl.col("customer_id"), pl.col("channel")).alias("decision_id"),
+        "customer_id", pl.col("channel").alias("action_type"),
+        pl.coalesce(pl.col("message_debt_ids"), pl.concat_list(pl.col("debt_id")))
+        .list.eval(pl.element().cast(pl.String)).alias("debt_ids"),
+        pl.when(allowed).then(pl.lit("allowed")).otherwise(pl.lit("blocked")).alias("outcome"),
+        pl.when(allowed).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(codes).alias("reason_codes"),
+        pl.col("scheduled_at").dt.to_string("%Y-%m-%dT%H:%M:%S%:z").alias("action_at"))
 
 
 def record_cycle_audit(uow: UnitOfWork, as_of: date, decisions: pl.DataFrame, now: datetime) -> int:
     """Append the records not yet stored for this date; returns how many were appended. Caller commits."""
     prefix = audit_prefix(as_of)
-    done = uow[CycleAuditLog].recorded(prefix + ":")
-    rows = [r for r in audit_rows(decisions) if f"{prefix}:{r['action_id']}" not in done]
-    return record_batch_decisions(uow, rows, now=now, prefix=prefix) if rows else 0
+    done = pl.DataFrame({"decision_id": sorted(uow[CycleAuditLog].recorded(prefix + ":"))},
+                        schema={"decision_id": pl.String})
+    rows = audit_rows(decisions, prefix).join(done, on="decision_id", how="anti", maintain_order="left")
+    return record_batch_decisions(uow, rows, now=now)

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Connection, delete, insert, select, text
 
 from cupx.adapters.bulk import bulk_insert
@@ -48,6 +49,9 @@ class SqlAuditRepository(AuditRepository):
             bulk_insert(self.conn, guard_audit_records, [dict(r) for r in rows])
         elif rows:
             self.conn.execute(insert(guard_audit_records), [dict(r) for r in rows])
+
+    def insert_frame(self, frame: pl.DataFrame) -> None:
+        bulk_insert(self.conn, guard_audit_records, frame)
 
     def iter_rows(self) -> Iterator[Mapping[str, Any]]:
         t = guard_audit_records
