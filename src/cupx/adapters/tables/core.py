@@ -187,7 +187,8 @@ outbox_messages = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("message_key", String(200), nullable=False, unique=True),  # deterministic: a decision sends once
-    Column("customer_id", BigInteger, ForeignKey("customers.id"), nullable=False, index=True),
+    # no foreign key: per-row checks on the cycle's bulk append cost more than the write (migration 0003)
+    Column("customer_id", BigInteger, nullable=False, index=True),
     Column("debt_ids", Text, nullable=False, server_default="[]"),
     Column("channel", String(16), nullable=False),  # sms, email, letter, call_task, agency, review
     Column("template_id", String(100)),
