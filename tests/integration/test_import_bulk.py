@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 
+from cupx.adapters import bulk
 from cupx.adapters.bulk import allocate_ids, bulk_insert
 from cupx.adapters.tables.core import customers
 
@@ -34,6 +35,20 @@ def test_bulk_insert_frame_and_dicts_round_trip(engine: Engine) -> None:
     assert rows["C1"].flags == "" and rows["C2"].flags == "deceased"
     assert rows["C1"].customer_since == date(2020, 1, 2) and rows["C2"].customer_since is None
     assert rows["C1"].created_at == NOW and rows["C3"].preferred_language == "en"
+
+
+def test_bulk_insert_of_many_chunks_keeps_every_row_in_order(engine: Engine,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "_COPY_CHUNK_ROWS", 1_000)  # several chunks, formatted while others are sent
+    n = 4_321
+    frame = pl.DataFrame({"external_id": [f"M{i}" for i in range(n)], "name_enc": [b"\x01"] * n,
+                          "row_hash": [f"h{i}" for i in range(n)], "created_at": [NOW] * n, "updated_at": [NOW] * n})
+    with engine.connect() as conn:
+        conn.begin()
+        assert bulk_insert(conn, customers, frame) == n
+        conn.commit()
+        got = conn.execute(select(customers.c.external_id).order_by(customers.c.id)).scalars().all()
+    assert got == frame["external_id"].to_list()
 
 
 def test_allocate_ids_moves_past_the_block(engine: Engine) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +53,7 @@ from cupx.adapters.types import UtcDateTime
 __all__ = ["allocate_ids", "bulk_insert", "polars_schema", "to_frame"]
 
 _SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%6f"  # the text SQLAlchemy's SQLite DateTime stores and parses
-_COPY_CHUNK_ROWS = 200_000  # bounded memory for the CSV text of one COPY chunk
+_COPY_CHUNK_ROWS = 100_000  # bounded memory for the CSV text of one COPY chunk
 _BIG_INSERT_ROWS = 50_000  # SQLite inserts from this size get a large page cache while they run
 _BIG_CACHE_KIB = -262_144  # negative: KiB, so 256 MiB
 
@@ -156,13 +157,27 @@ def _copy_postgres(connection: Connection, table: str, df: pl.DataFrame) -> None
     cols = ", ".join(f'"{c}"' for c in out.columns)
     raw = connection.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cur:
-        with cur.copy(f'COPY "{table}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy:
-            for start in range(0, out.height, _COPY_CHUNK_ROWS):
-                buf = io.BytesIO()
-                # Strings always quoted so an empty string stays '' and an unquoted empty field is NULL.
-                out.slice(start, _COPY_CHUNK_ROWS).write_csv(buf, include_header=False, quote_style="non_numeric")
-                copy.write(buf.getvalue())
+
+    def csv(start: int) -> bytes:
+        buf = io.BytesIO()
+        # Strings always quoted so an empty string stays '' and an unquoted empty field is NULL.
+        out.slice(start, _COPY_CHUNK_ROWS).write_csv(buf, include_header=False, quote_style="non_numeric")
+        return buf.getvalue()
+
+    starts = range(0, out.height, _COPY_CHUNK_ROWS)
+    with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy:
+        if len(starts) == 1:
+            copy.write(csv(0))
+            return
+        with ThreadPoolExecutor(1) as formatter:
+            # The next chunk is formatted in a thread while this one is sent (both release the GIL), so
+            # the server does not wait for us between chunks; at most two chunks are in memory.
+            pending = formatter.submit(csv, starts[0])
+            for nxt in [*starts[1:], None]:
+                data = pending.result()
+                if nxt is not None:
+                    pending = formatter.submit(csv, nxt)
+                copy.write(data)
 
 
 def _sqlite_values(df: pl.DataFrame) -> pl.DataFrame:

@@ -84,7 +84,8 @@ def decide(inputs: CycleInputs, strategies: Sequence[CompiledStrategy], as_of: d
     t1 = time.perf_counter()
     lf = decide_debts(features.lazy(), _stored(inputs, "progress"), _stored(inputs, "assignments"), strategies,
                       as_of, explain=explain, carry=_CARRY)
-    decisions = lf.rename({"risk_score": "score"}).collect()
+    # the in-memory engine: this plan is wide and row-wise, and streaming it was 1.5x slower (seen at 1M debts)
+    decisions = lf.rename({"risk_score": "score"}).collect(engine="in-memory")
     t2 = time.perf_counter()
     decisions, guard = apply_guard(decisions, inputs, as_of)
     decisions = decisions.sort("debt_id")

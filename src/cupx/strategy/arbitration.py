@@ -18,13 +18,12 @@ __all__ = ["arbitrate"]
 
 def arbitrate(decisions: pl.LazyFrame) -> pl.LazyFrame:
     contact = pl.col("kind") == DecisionKind.CONTACT.value
+    # one sort of the narrow contact rows, then the first of each customer (cheaper than a sort per group)
     winners = (
-        decisions.filter(contact)
-        .group_by("customer_id")
-        .agg(
-            _winner=pl.col("debt_id").sort_by(["rank", "balance", "debt_id"], descending=[True, True, False]).first(),
-            _debt_ids=pl.col("debt_id").sort(),
-        )
+        decisions.filter(contact).select("customer_id", "debt_id", "rank", "balance")
+        .sort(["customer_id", "rank", "balance", "debt_id"], descending=[False, True, True, False])
+        .group_by("customer_id", maintain_order=True)
+        .agg(_winner=pl.col("debt_id").first(), _debt_ids=pl.col("debt_id").sort())
     )
     lf = decisions.join(winners, on="customer_id", how="left")
     is_winner = contact & (pl.col("debt_id") == pl.col("_winner"))

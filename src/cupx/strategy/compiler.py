@@ -70,7 +70,30 @@ def _listed(column: str, item: str) -> pl.Expr:
 
 
 def _bit(mask: str, i: int) -> pl.Expr:
-    return (pl.col(mask) // (1 << i)) % 2 == 1
+    return (pl.col(mask) & (1 << i)) != 0
+
+
+def _ladder_mask(masks: dict[str, int]) -> pl.Expr:
+    """The bits of the debt's ladder (0 without one)."""
+    return pl.col("ladder").replace_strict(masks, default=0, return_dtype=pl.Int64).fill_null(0)
+
+
+class _SkipTexts:
+    """Renders (skipped mask, expired mask) pairs as "step:reason,..." in step order, once per distinct pair."""
+
+    def __init__(self, step_ids: Sequence[str]) -> None:
+        self.step_ids = list(step_ids)
+
+    def text(self, skipped: int, expired: int) -> str:
+        return ",".join(f"{sid}:{SkipReason.EXPIRED if expired >> i & 1 else SkipReason.CONDITION_FALSE}"
+                        for i, sid in enumerate(self.step_ids) if skipped >> i & 1)
+
+    def render(self, pairs: pl.Series) -> pl.Series:
+        frame = pairs.struct.unnest()
+        distinct = frame.unique()
+        distinct = distinct.with_columns(pl.Series("text", [self.text(a, b) for a, b in distinct.iter_rows()],
+                                                   dtype=pl.String))
+        return frame.join(distinct, on=["skipped", "expired"], how="left", maintain_order="left")["text"]
 
 
 def _due(step: Step) -> pl.Expr:
@@ -143,45 +166,48 @@ class CompiledStrategy:
                 reduce(lambda a, b: a | b, controls, pl.lit(False)).fill_null(False).alias("_control")]
 
     def _step_columns(self) -> list[pl.Expr]:
-        """Per step: _d{i} due and usable, _x{i} to skip now (due, unsettled, expired or condition false)."""
-        cols = []
+        """Bit masks over the steps (bit i = step i): `_umask` due, not expired and usable; `_xmask` to skip
+        now if the ladder gets that far (due, unsettled, expired or condition false); `_emask` expired.
+        Masks, not a column per step: the choices below are then a few integer operations per row."""
+        usable, skip, expired_bits = [], [], []
         for i, step in enumerate(self.steps):
             due, expired = _due(step), _expired(step)
             cond = rule_expr(step.when, step.when_any)
             if step.channel in CHANNEL_REQUIRES:  # no usable contact point: the step is skipped, never sent
                 cond = cond & pl.col(CHANNEL_REQUIRES[step.channel]).fill_null(False)
-            settled = _bit("attempted_mask", i) | _bit("skipped_mask", i)
-            cols += [(due & ~expired & cond).alias(f"_u{i}"),
-                     (due & ~settled & (expired | ~cond)).alias(f"_x{i}"),
-                     expired.alias(f"_e{i}")]
-        return cols
+            settled = _bit("_settled", i)
+            # a null condition is neither usable nor a reason to skip (as `when(null)` is false)
+            usable.append((due & ~expired & cond).fill_null(False).cast(pl.Int64) * (1 << i))
+            skip.append((due & ~settled & (expired | ~cond)).fill_null(False).cast(pl.Int64) * (1 << i))
+            expired_bits.append(expired.cast(pl.Int64) * (1 << i))
+        return [pl.sum_horizontal(usable).alias("_umask"), pl.sum_horizontal(skip).alias("_xmask"),
+                pl.sum_horizontal(expired_bits).alias("_emask")]
+
+    def _ladder_masks(self) -> dict[str, int]:
+        order = self._ordinal()
+        return {name: sum(1 << order[st.id] for st in steps) for name, steps in self.strategy.ladders.items()}
 
     def _choice_columns(self) -> list[pl.Expr]:
-        order = self._ordinal()
-        advance, repeat = [], []
-        for name, steps in self.strategy.ladders.items():
-            on = pl.col("ladder") == name
-            idx = [order[st.id] for st in steps]
-            settled = {i: _bit("attempted_mask", i) | _bit("skipped_mask", i) for i in idx}
-            advance.append((on, first_of([(pl.col(f"_u{i}") & ~settled[i], i) for i in idx],
-                                         pl.lit(None, dtype=pl.Int64))))
-            repeat.append((on, first_of([(pl.col(f"_u{i}") & _bit("attempted_mask", i), i) for i in reversed(idx)],
-                                        pl.lit(None, dtype=pl.Int64))))
-        return [first_of(advance, pl.lit(None, dtype=pl.Int64)).alias("_adv"),
-                first_of(repeat, pl.lit(None, dtype=pl.Int64)).alias("_rep")]
+        """`_adv`: the first (lowest) usable unsettled step of the debt's ladder; `_rep`: the last (highest)
+        usable step already tried. Steps are numbered ladder by ladder, so ladder order is bit order."""
+        ladder = _ladder_mask(self._ladder_masks())
+        advance = pl.col("_umask") & ~pl.col("_settled") & ladder
+        repeat = pl.col("_umask") & pl.col("attempted_mask") & ladder
+        return [pl.when(advance != 0).then(advance.bitwise_trailing_zeros().cast(pl.Int64)).alias("_adv"),
+                pl.when(repeat != 0).then(63 - repeat.bitwise_leading_zeros().cast(pl.Int64)).alias("_rep")]
 
     def _skips_column(self) -> pl.Expr:
-        """"step:reason,step:reason" for the steps skipped now (strings, not lists: far cheaper per row)."""
-        order = self._ordinal()
-        items = []
-        for name, steps in self.strategy.ladders.items():
-            for st in steps:
-                i = order[st.id]
-                now = (pl.col("ladder") == name) & pl.col(f"_x{i}") & (pl.col("_adv").is_null() | (pl.col("_adv") > i))
-                why = pl.when(pl.col(f"_e{i}")).then(pl.lit(f"{st.id}:{SkipReason.EXPIRED}")) \
-                    .otherwise(pl.lit(f"{st.id}:{SkipReason.CONDITION_FALSE}"))
-                items.append(pl.when(now & pl.col("_ladder_reached")).then(why))
-        return _join(items).alias("skips")
+        """"step:reason,step:reason" for the steps skipped now: the ladder's skippable steps before the
+        advance (all of them when there is none), once the ladder is reached. Built as masks; the text is
+        made once per distinct (skipped, expired) pair, not once per row."""
+        n = len(self.steps)
+        ladder = _ladder_mask(self._ladder_masks())
+        before = pl.col("_adv").replace_strict({i: (1 << i) - 1 for i in range(n)}, default=-1,
+                                               return_dtype=pl.Int64).fill_null(-1)  # no advance: every step
+        now = pl.when(pl.col("_ladder_reached")).then(pl.col("_xmask") & ladder & before).otherwise(0).fill_null(0)
+        texts = _SkipTexts([st.id for st in self.steps])
+        return pl.struct(now.alias("skipped"), (now & pl.col("_emask")).alias("expired")).map_batches(
+            texts.render, return_dtype=pl.String).alias("skips")
 
     def _verdict_columns(self, as_of: date) -> list[pl.Expr]:
         s = self.strategy
@@ -255,6 +281,7 @@ class CompiledStrategy:
         lf = (
             lf.with_columns(self._arm_columns())
             .with_columns(self._ladder_columns())
+            .with_columns(_settled=pl.col("attempted_mask") | pl.col("skipped_mask"))
             .with_columns(self._step_columns())
             .with_columns(self._choice_columns())
             .with_columns(
@@ -295,7 +322,7 @@ class CompiledStrategy:
                     (_listed("skips", f"{st.id}:{SkipReason.CONDITION_FALSE}"), StepStatus.CONDITION_FALSE.value),
                     (_bit("skipped_mask", i), StepStatus.SKIPPED_BEFORE.value),
                     (_bit("attempted_mask", i), StepStatus.TRIED.value),
-                    (pl.col(f"_u{i}"), StepStatus.WAITING.value),
+                    (_bit("_umask", i), StepStatus.WAITING.value),
                 ], StepStatus.NOT_DUE.value)
                 items.append(pl.lit(f"{st.id}: ") + status)
             per_ladder.append((pl.col("ladder") == name, pl.concat_list(items)))
