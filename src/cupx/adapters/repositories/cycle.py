@@ -1,11 +1,13 @@
 """SQL implementations of the cycle's ports: `SqlCycleStore` (bulk in and out) and `SqlStrategyRegistry`.
 
-Loading: one query per input table (`read_frame`: COPY TO STDOUT on PostgreSQL, batched typed fetches on
-SQLite; values coerced in Polars: dates and instants from text, booleans from 0/1 or t/f), restricted
-to what is known as of the run: ledger entries effective by the run date and posted before the run
-started, contact events and promises recorded before the run started (events: the last 90 days, plus
-every non-outbound event such as disputes and cease notices whatever their age), progress recorded
-BEFORE the run date (so a rerun of the same date decides exactly as the first attempt did).
+Loading: one query per input table, values coerced in Polars (dates and instants from text, booleans from
+0/1 or t/f). The whole portfolio on PostgreSQL: `cupx.adapters.snapshot_reads` (two connections sharing
+one snapshot, results in Arrow); explain's few customers on PostgreSQL: COPY TO STDOUT in the caller's
+transaction; SQLite: batched typed fetches. Every query is restricted to what is known as of the run:
+ledger entries effective by the run date and posted before the run started, contact events and promises
+recorded before the run started (events: the last 90 days, plus every non-outbound event such as
+disputes and cease notices whatever their age), progress recorded BEFORE the run date (so a rerun of
+the same date decides exactly as the first attempt did).
 Writing: `cupx.adapters.bulk.bulk_insert` in the caller's transaction, only the rows whose
 deterministic key is not stored yet, so a rerun never duplicates anything.
 """
@@ -19,10 +21,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, inspect, select, update
+from sqlalchemy import Connection, Engine, inspect, select, update
 
 from cupx.adapters.bulk import allocate_ids, bulk_insert
 from cupx.adapters.repositories.registry import implements
+from cupx.adapters.snapshot_reads import read_snapshot
 from cupx.adapters.tables.core import debts, outbox_messages
 from cupx.adapters.tables.cycle import cycle_decisions, cycle_runs, strategy_versions
 from cupx.cycle.inputs import INPUT_SCHEMAS, CycleInputs
@@ -128,6 +131,16 @@ def read_frame(conn: Connection, sql: str, schema: dict[str, pl.DataType], **par
     return _read_sqlite(conn, sql, schema)
 
 
+# The largest inputs first, so the snapshot readers finish together (row counts of a 1M-account portfolio).
+_READ_ORDER = ("contact_events", "ledger_entries", "customers", "debts", "addresses", "mobiles", "emails")
+
+
+def _read_postgres_inputs(engine: Engine, queries: dict[str, str]) -> dict[str, pl.DataFrame]:
+    order = sorted(queries, key=lambda n: _READ_ORDER.index(n) if n in _READ_ORDER else len(_READ_ORDER))
+    raw = read_snapshot(engine, {n: queries[n] for n in order}, {n: list(INPUT_SCHEMAS[n]) for n in order})
+    return {name: coerce(raw[name], INPUT_SCHEMAS[name]) for name in queries}
+
+
 # One query per input, columns in INPUT_SCHEMAS order. Nullable text columns are COALESCEd to '' (read back
 # as null), so every column has one type from its first row on (any Arrow reader can type it).
 # Tokens replaced in `_queries`: __CUST__ / __CUSTID__ (an optional customer filter made
@@ -198,15 +211,19 @@ class SqlCycleStore(CycleStore):
         if known_before is not None:
             end = min(end, known_before)
         params = {"as_of": as_of, "end": end, "since": end - timedelta(days=_HISTORY_DAYS)}
-        frames: dict[str, pl.DataFrame] = {}
+        wanted: dict[str, str] = {}
         for name, sql in _queries(self.conn, customer_ids).items():
             table = {"mobiles": "customer_phones", "emails": "customer_emails", "addresses": "customer_addresses",
                      "progress": "ladder_progress", "assignments": "experiment_assignments"}.get(name, name)
             if not _has_table(self.conn, table):
                 continue  # an area not installed yet (payments): its holds are simply absent
-            used = {k: v for k, v in params.items() if f":{k}" in sql}
-            frames[name] = read_frame(self.conn, sql, INPUT_SCHEMAS[name], **used)
-        return CycleInputs(frames)
+            for key, value in params.items():
+                sql = sql.replace(f":{key}", _literal(self.conn, value))
+            wanted[name] = sql
+        if self.conn.dialect.name == "postgresql" and customer_ids is None:
+            # the whole portfolio: several connections sharing one snapshot (cupx.adapters.snapshot_reads)
+            return CycleInputs(_read_postgres_inputs(self.conn.engine, wanted))
+        return CycleInputs({name: read_frame(self.conn, sql, INPUT_SCHEMAS[name]) for name, sql in wanted.items()})
 
     def run(self, as_of: date) -> RunRecord | None:
         row = self.conn.execute(select(cycle_runs).where(cycle_runs.c.as_of == as_of)).first()
