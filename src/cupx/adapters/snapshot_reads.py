@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import adbc_driver_postgresql.dbapi as adbc
 import polars as pl
 from sqlalchemy import Engine
 
@@ -74,6 +73,9 @@ def read_snapshot(engine: Engine, queries: dict[str, str], names: dict[str, Sequ
     pending = list(reversed(queries))  # pop() takes them in the given order
     lock = threading.Lock()
     frames: dict[str, pl.DataFrame] = {}
+    # imported here: the driver brings pyarrow, ~0.2-0.3 s that every CLI and API start would pay otherwise
+    import adbc_driver_postgresql.dbapi as adbc
+
     uri = libpq_uri(engine)
     conns: list[Any] = []
     try:
