@@ -16,6 +16,7 @@ of their own, so they see committed data only, never the caller's open transacti
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -90,7 +91,12 @@ def read_snapshot(engine: Engine, queries: dict[str, str], names: dict[str, Sequ
                     if not pending:
                         return
                     name = pending.pop()
-                frames[name] = _read(conn, queries[name], names[name])
+                try:
+                    frames[name] = _read(conn, queries[name], names[name])
+                except Exception:
+                    with lock:  # the others stop after their current query: the read has failed anyway
+                        pending.clear()
+                    raise
 
         with ThreadPoolExecutor(len(conns)) as pool:
             futures = [pool.submit(reader, conn) for conn in conns]
@@ -98,6 +104,7 @@ def read_snapshot(engine: Engine, queries: dict[str, str], names: dict[str, Sequ
                 future.result()  # the first failed read raises, once every reader has stopped
     finally:
         for conn in conns:
-            conn.rollback()
+            with contextlib.suppress(Exception):  # a broken connection must not hide the error that broke it
+                conn.rollback()
             conn.close()
     return {name: frames[name] for name in queries}
