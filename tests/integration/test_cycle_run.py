@@ -3,6 +3,7 @@ missing actions, progress across nights, explain agreeing with stored decisions,
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -10,11 +11,13 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select, text
 
+from cupx.adapters.tables.compliance import guard_audit_records
 from cupx.adapters.tables.core import outbox_messages
 from cupx.adapters.tables.cycle import cycle_decisions, cycle_runs, experiment_assignments, ladder_progress
 from cupx.bootstrap import Runtime
 from cupx.cycle.pipeline import decide
 from cupx.domain.errors import Conflict
+from cupx.services.audit import verify_chain
 from cupx.services.cycle import live_strategies, load_and_score, run_cycle
 from cupx.services.cycle_explain import dry_run, explain_debt
 from cupx.services.cycle_strategies import add_strategy, list_strategies
@@ -98,6 +101,72 @@ def test_interrupted_run_completes_with_no_duplicate_and_no_missing_action(runti
         attempts = conn.execute(select(cycle_runs.c.attempts)).scalar_one()
     assert keys and all(n == 1 for _, n in keys) and attempts == 2
     assert len(keys) == expected["message_key"].drop_nulls().n_unique()
+
+
+def test_a_run_interrupted_between_its_two_commits_is_completed_by_the_rerun(runtime: Runtime) -> None:
+    """PostgreSQL commits the records, then the outbox rows, audit records and completion: an interruption
+    in between leaves decisions without messages, and the rerun adds exactly the messages, naming the stored
+    decisions. SQLite writes everything in one transaction: there is no such moment to interrupt."""
+    _setup(runtime)
+    expected = _expected(runtime)
+
+    def crash(point: str) -> None:
+        if point == "records_committed":
+            raise RuntimeError("injected failure between the commits")
+
+    concurrent = runtime.engine.dialect.name == "postgresql"
+    if not concurrent:
+        assert run_cycle(runtime.uow, AS_OF, NOW, checkpoint=crash).status == "completed"
+        assert _counts(runtime)["outbox_messages"] == expected["message_key"].drop_nulls().n_unique()
+        return
+    with pytest.raises(RuntimeError, match="between the commits"):
+        run_cycle(runtime.uow, AS_OF, NOW, checkpoint=crash)
+    counts = _counts(runtime)
+    assert counts["cycle_decisions"] == expected.height and counts["outbox_messages"] == 0
+    with runtime.engine.connect() as conn:
+        run = conn.execute(select(cycle_runs.c.status, cycle_runs.c.last_error)).one()
+        audit = conn.execute(select(func.count()).select_from(guard_audit_records)).scalar_one()
+    assert run.status == "started" and "between the commits" in run.last_error and audit == 0
+    assert run_cycle(runtime.uow, AS_OF, NOW + timedelta(minutes=5)).status == "completed"
+    after = _counts(runtime)
+    assert after["cycle_decisions"] == expected.height
+    assert after["outbox_messages"] == expected["message_key"].drop_nulls().n_unique()
+    assert after["ladder_progress"] == counts["ladder_progress"] > 0
+    assert _decisions(runtime).equals(expected)
+    with runtime.engine.connect() as conn:
+        ids = dict(conn.execute(select(cycle_decisions.c.message_key, cycle_decisions.c.id).where(
+            cycle_decisions.c.decision == "contact")).all())
+        sent = conn.execute(select(outbox_messages.c.message_key, outbox_messages.c.decision_id,
+                                   outbox_messages.c.payload)).all()
+    assert sent and all(ids[row.message_key] == row.decision_id for row in sent)
+    assert all(json.loads(row.payload)["decision_id"] == row.decision_id for row in sent)
+    assert verify_chain(runtime).ok and verify_chain(runtime).checked == len(sent) + _blocked(runtime)
+
+
+def _blocked(runtime: Runtime) -> int:
+    """Contacts the guard blocked: audited, but without an outbox row."""
+    with runtime.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(guard_audit_records).where(
+            guard_audit_records.c.outcome == "blocked")).scalar_one()
+
+
+@pytest.mark.parametrize("fail_at", ["decisions_written", "outbox_written"])
+def test_the_failing_side_is_the_error_reported(runtime: Runtime, fail_at: str) -> None:
+    """Whichever part of the write fails first, its error (not the other part's rollback) is raised and
+    recorded on the run, and nothing of either part is stored."""
+    _setup(runtime, n=40)
+
+    def crash(point: str) -> None:
+        if point == fail_at:
+            raise ValueError(f"root cause at {point}")
+
+    with pytest.raises(ValueError, match=f"root cause at {fail_at}"):
+        run_cycle(runtime.uow, AS_OF, NOW, checkpoint=crash)
+    with runtime.engine.connect() as conn:
+        error = conn.execute(select(cycle_runs.c.last_error)).scalar_one()
+        audit = conn.execute(select(func.count()).select_from(guard_audit_records)).scalar_one()
+    assert error == f"ValueError: root cause at {fail_at}"
+    assert set(_counts(runtime).values()) == {0} and audit == 0
 
 
 def test_next_night_builds_on_the_progress_of_the_first(runtime: Runtime) -> None:

@@ -7,11 +7,13 @@
      otherwise the run is started (or its attempt counted) — phase `load`;
   2. load every input with one query per table, score (active model, else the rule score) — phase `decide`;
   3. decide (pure, `cupx.cycle.pipeline`);
-  4. (ONE tx) write decisions, outbox rows, ladder progress, new experiment assignments and the guard's
-     audit records (`cupx.services.cycle_audit`) — only rows whose deterministic key is not stored — and
-     mark the run completed.
-An interruption anywhere before 4 commits leaves no decision or outbox row; step 4 is atomic; and because
-the inputs exclude the run date's own progress, a rerun decides exactly the same. So a rerun completes
+  4. write decisions, ladder progress, new experiment assignments and the guard's audit records, then the
+     outbox rows and the run's completion (`cupx.services.cycle_write`: one transaction on SQLite, two
+     written at once and committed in that order on PostgreSQL) — only rows whose deterministic key is
+     not stored yet.
+An interruption before 4 commits leaves no decision or outbox row; one between step 4's two commits leaves
+the records without their outbox rows and the run unfinished; and because the inputs exclude the run
+date's own progress, a rerun decides exactly the same and adds only what is missing. So a rerun completes
 with no duplicate and no missing action, and the same date twice creates nothing new.
 """
 
@@ -28,9 +30,9 @@ import polars as pl
 from cupx.cycle.inputs import CycleInputs
 from cupx.cycle.pipeline import CycleOutput, decide
 from cupx.domain.errors import ValidationError
-from cupx.services.cycle_audit import record_cycle_audit
 from cupx.services.cycle_nightly import run_nightly_jobs
 from cupx.services.cycle_ports import CycleStore, RunRecord, StrategyRegistry
+from cupx.services.cycle_write import write_run
 from cupx.services.uow import UnitOfWork
 from cupx.strategy.compiler import CompiledStrategy, compile_strategy
 from cupx.strategy.loader import LoadedStrategy
@@ -130,16 +132,12 @@ def run_cycle(uow_factory: UowFactory, as_of: date, now: datetime, *,
 
 def _write(uow_factory: UowFactory, run: RunRecord, output: CycleOutput, now: datetime,
            checkpoint: Callable[[str], None], nightly: dict[str, int]) -> dict[str, Any]:
+    def counts(written: dict[str, int]) -> dict[str, Any]:
+        return {**summarize(output.decisions), **{f"written.{k}": v for k, v in sorted(written.items())},
+                "guard": output.guard, **nightly}
+
     try:
-        with uow_factory() as uow:
-            store = uow[CycleStore]
-            written = store.write(run, output.decisions, now, checkpoint)
-            written["audit"] = record_cycle_audit(uow, run.as_of, output.decisions, now)
-            counts = {**summarize(output.decisions), **{f"written.{k}": v for k, v in written.items()},
-                      "guard": output.guard, **nightly}
-            store.complete_run(run.id, now, counts)
-            uow.commit()
-            return counts
+        return write_run(uow_factory, run, output, now, checkpoint, counts)
     except Exception as exc:
         with uow_factory() as uow:
             uow[CycleStore].set_phase(run.id, "write", error=f"{type(exc).__name__}: {exc}")

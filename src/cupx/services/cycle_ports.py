@@ -2,7 +2,9 @@
 
 Implemented in `cupx.adapters.repositories.cycle`. Loading is one query per table into Polars (COPY on
 PostgreSQL); writing is the bulk helper in the caller's transaction, inserting only rows whose
-deterministic key ((as_of, debt_id), message_key, progress key, assignment key) is not there yet.
+deterministic key ((as_of, debt_id), message_key, progress key, assignment key) is not there yet. The
+records (decisions, progress, assignments) and the outbox rows are separate calls, so the service can
+write them in two transactions at once where the store allows it (`concurrent_writes`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import polars as pl
 from cupx.cycle.inputs import CycleInputs
 from cupx.strategy.loader import LoadedStrategy
 
-__all__ = ["CycleAuditLog", "CycleStore", "RunRecord", "StrategyRegistry", "StrategyVersion"]
+__all__ = ["CycleAuditLog", "CycleStore", "DecisionRows", "RunRecord", "StrategyRegistry", "StrategyVersion"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,12 @@ class StrategyVersion:
     source: str
 
 
+@dataclass(frozen=True)
+class DecisionRows:
+    new: pl.DataFrame  # the cycle_decisions rows to insert, `id` included
+    ids: pl.DataFrame  # debt_id -> id, every decision of the date (stored before and new)
+
+
 class CycleStore(abc.ABC):
     @abc.abstractmethod
     def load_inputs(self, as_of: date, customer_ids: list[int] | None = None,
@@ -61,10 +69,24 @@ class CycleStore(abc.ABC):
     @abc.abstractmethod
     def set_phase(self, run_id: int, phase: str, error: str | None = None) -> None: ...
 
+    @property
+    def concurrent_writes(self) -> bool:
+        """Whether two transactions can write the run at once (PostgreSQL; SQLite has one writer)."""
+        return False
+
     @abc.abstractmethod
-    def write(self, run: RunRecord, decisions: pl.DataFrame, now: datetime,
-              checkpoint: Callable[[str], None]) -> dict[str, int]:
-        """Insert decisions, outbox rows, progress and new assignments that are not there yet; count them."""
+    def new_decisions(self, run: RunRecord, decisions: pl.DataFrame, now: datetime) -> DecisionRows:
+        """The date's decision rows not stored yet, with ids reserved for them, and the id of every decision
+        of the date (for the outbox payloads). The ids stay reserved even if the transaction rolls back."""
+
+    @abc.abstractmethod
+    def write_records(self, run: RunRecord, decisions: pl.DataFrame, rows: DecisionRows,
+                      checkpoint: Callable[[str], None]) -> dict[str, int]:
+        """Insert the new decisions, the progress and the new assignments that are not there yet; count them."""
+
+    @abc.abstractmethod
+    def write_outbox(self, run: RunRecord, decisions: pl.DataFrame, ids: pl.DataFrame, now: datetime) -> int:
+        """Insert the outbox rows (contract C5) not stored yet; `ids`: debt_id -> id of its stored decision."""
 
     @abc.abstractmethod
     def complete_run(self, run_id: int, now: datetime, counts: dict[str, Any]) -> None: ...

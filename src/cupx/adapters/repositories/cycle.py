@@ -31,7 +31,7 @@ from cupx.adapters.tables.cycle import cycle_decisions, cycle_runs, strategy_ver
 from cupx.cycle.inputs import INPUT_SCHEMAS, CycleInputs
 from cupx.cycle.writes import assignment_rows, decision_rows, outbox_rows, progress_rows
 from cupx.domain.errors import Conflict, NotFound
-from cupx.services.cycle_ports import CycleStore, RunRecord, StrategyRegistry, StrategyVersion
+from cupx.services.cycle_ports import CycleStore, DecisionRows, RunRecord, StrategyRegistry, StrategyVersion
 from cupx.strategy.loader import LoadedStrategy, parse_strategy
 
 __all__ = ["SqlCycleStore", "SqlStrategyRegistry"]
@@ -253,21 +253,25 @@ class SqlCycleStore(CycleStore):
     def _existing(self, sql: str, schema: dict[str, pl.DataType], **params: Any) -> pl.DataFrame:
         return read_frame(self.conn, sql, schema, **params)
 
-    def write(self, run: RunRecord, decisions: pl.DataFrame, now: datetime,
-              checkpoint: Callable[[str], None]) -> dict[str, int]:
-        as_of = run.as_of
-        dec = decision_rows(decisions, run.id, as_of, now)
-        known = self._existing("SELECT debt_id FROM cycle_decisions WHERE as_of = :as_of",
-                               {"debt_id": pl.Int64()}, as_of=as_of)
+    @property
+    def concurrent_writes(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    def new_decisions(self, run: RunRecord, decisions: pl.DataFrame, now: datetime) -> DecisionRows:
+        dec = decision_rows(decisions, run.id, run.as_of, now)
+        # the ids of a rerun's stored decisions too: an outbox row written after them needs its decision's id
+        known = self._existing("SELECT debt_id, id FROM cycle_decisions WHERE as_of = :as_of",
+                               {"debt_id": pl.Int64(), "id": pl.Int64()}, as_of=run.as_of)
         dec = dec.join(known, on="debt_id", how="anti")
         first = allocate_ids(self.conn, "cycle_decisions", dec.height)
         dec = dec.with_columns(id=pl.int_range(first, first + dec.height, dtype=pl.Int64))
-        counts = {"decisions": bulk_insert(self.conn, "cycle_decisions", dec)}
+        return DecisionRows(dec, pl.concat([known, dec.select("debt_id", "id")]))
+
+    def write_records(self, run: RunRecord, decisions: pl.DataFrame, rows: DecisionRows,
+                      checkpoint: Callable[[str], None]) -> dict[str, int]:
+        as_of = run.as_of
+        counts = {"decisions": bulk_insert(self.conn, "cycle_decisions", rows.new)}
         checkpoint("decisions_written")
-        box = outbox_rows(decisions, dec.select("debt_id", "id"), now)
-        sent = self._outbox_keys(as_of)
-        counts["outbox"] = bulk_insert(self.conn, "outbox_messages", box.join(sent, on="message_key", how="anti"))
-        checkpoint("outbox_written")
         prog = progress_rows(decisions, run.id, as_of)
         have = self._existing("SELECT debt_id, step_id, kind FROM ladder_progress WHERE on_date = :as_of",
                               {"debt_id": pl.Int64(), "step_id": pl.String(), "kind": pl.String()}, as_of=as_of)
@@ -278,8 +282,12 @@ class SqlCycleStore(CycleStore):
                                 {"experiment_id": pl.String(), "customer_id": pl.Int64()})
         counts["assignments"] = bulk_insert(self.conn, "experiment_assignments", arms.join(
             stored, on=["experiment_id", "customer_id"], how="anti"))
-        checkpoint("all_written")
         return counts
+
+    def write_outbox(self, run: RunRecord, decisions: pl.DataFrame, ids: pl.DataFrame, now: datetime) -> int:
+        box = outbox_rows(decisions, ids, now)
+        return bulk_insert(self.conn, "outbox_messages", box.join(self._outbox_keys(run.as_of), on="message_key",
+                                                                  how="anti"))
 
     def _outbox_keys(self, as_of: date) -> pl.DataFrame:
         prefix = f"cycle:{as_of.isoformat()}:"
