@@ -1,6 +1,7 @@
 """The cycle's input reads: the whole-portfolio read (on PostgreSQL, `cupx.adapters.snapshot_reads`: two
-connections sharing one snapshot, into Arrow) gives exactly what the per-customer read of explain gives
-(on PostgreSQL, COPY in the caller's transaction), on a portfolio with progress and experiment arms
+connections sharing one snapshot, into Arrow; on SQLite, a large portfolio by the child process of
+`cupx.adapters.sqlite_reads`, a small one in process) gives exactly what the per-customer read of explain
+gives (on PostgreSQL, COPY in the caller's transaction), on a portfolio with progress and experiment arms
 from a first night and with promises, plans and holds; the snapshot readers really share one snapshot;
 bad input is refused with a clear error. Both databases."""
 
@@ -10,14 +11,17 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 from payments_factories import make_customer, make_debt
 from sqlalchemy import Engine, text
 
+from cupx.adapters.repositories import cycle as cycle_repository
 from cupx.adapters.repositories.cycle import SqlCycleStore
 from cupx.adapters.snapshot_reads import read_snapshot
+from cupx.adapters.sqlite_reads import read_sqlite
 from cupx.bootstrap import Runtime
 from cupx.cycle.inputs import INPUT_SCHEMAS
 from cupx.services.cycle import run_cycle
@@ -50,14 +54,26 @@ def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(frame.columns, nulls_last=True)
 
 
-def test_whole_portfolio_read_equals_the_per_customer_read(runtime: Runtime) -> None:
+@pytest.mark.parametrize("child_from", [0, 10**9], ids=["sqlite_child_reader", "sqlite_in_process"])
+def test_whole_portfolio_read_equals_the_per_customer_read(runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+                                                           child_from: int) -> None:
     _portfolio(runtime)
+    # SQLite reads a large portfolio in a child process (cupx.adapters.sqlite_reads): here from 0 debts or never
+    monkeypatch.setattr(cycle_repository, "SQLITE_CHILD_READ_MIN_DEBTS", child_from)
+    children: list[str] = []
+
+    def spy(database: str, *args: Any) -> dict[str, pl.DataFrame]:
+        children.append(database)
+        return read_sqlite(database, *args)
+
+    monkeypatch.setattr(cycle_repository, "read_sqlite", spy)
     nxt, known = AS_OF + timedelta(days=1), NOW + timedelta(days=1)
     with runtime.uow() as uow:
         store = SqlCycleStore(uow.connection, runtime)
         whole = store.load_inputs(nxt, None, known).frames
         customers = whole["customers"]["id"].to_list()
         some = store.load_inputs(nxt, customers, known).frames
+    assert len(children) == (1 if runtime.engine.dialect.name == "sqlite" and child_from == 0 else 0)
     assert set(whole) == set(some) and {"progress", "assignments", "promises"} <= set(whole)
     for name, frame in whole.items():
         assert frame.schema == INPUT_SCHEMAS[name], name

@@ -2,12 +2,13 @@
 
 Loading: one query per input table, values coerced in Polars (dates and instants from text, booleans from
 0/1 or t/f). The whole portfolio on PostgreSQL: `cupx.adapters.snapshot_reads` (two connections sharing
-one snapshot, results in Arrow); explain's few customers on PostgreSQL: COPY TO STDOUT in the caller's
-transaction; SQLite: batched typed fetches. Every query is restricted to what is known as of the run:
-ledger entries effective by the run date and posted before the run started, contact events and promises
-recorded before the run started (events: the last 90 days, plus every non-outbound event such as
-disputes and cease notices whatever their age), progress recorded BEFORE the run date (so a rerun of
-the same date decides exactly as the first attempt did).
+one snapshot, results in Arrow); a large portfolio on SQLite: `cupx.adapters.sqlite_reads` (a child
+process, one read transaction, results in Arrow); explain's few customers: COPY TO STDOUT in the caller's
+transaction (PostgreSQL), batched typed fetches (SQLite, also for small portfolios). Every query is
+restricted to what is known as of the run: ledger entries effective by the run date and posted before the
+run started, contact events and promises recorded before the run started (events: the last 90 days, plus
+every non-outbound event such as disputes and cease notices whatever their age), progress recorded BEFORE
+the run date (so a rerun of the same date decides exactly as the first attempt did).
 Writing: `cupx.adapters.bulk.bulk_insert` in the caller's transaction, only the rows whose
 deterministic key is not stored yet, so a rerun never duplicates anything.
 """
@@ -21,11 +22,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, inspect, select, update
+from sqlalchemy import Connection, Engine, inspect, select, text, update
 
 from cupx.adapters.bulk import allocate_ids, bulk_insert
 from cupx.adapters.repositories.registry import implements
 from cupx.adapters.snapshot_reads import read_snapshot
+from cupx.adapters.sqlite_reads import read_sqlite
 from cupx.adapters.tables.core import debts, outbox_messages
 from cupx.adapters.tables.cycle import cycle_decisions, cycle_runs, strategy_versions
 from cupx.cycle.inputs import INPUT_SCHEMAS, CycleInputs
@@ -195,6 +197,25 @@ def _queries(conn: Connection, customer_ids: list[int] | None) -> dict[str, str]
     return out
 
 
+# From this many open debts a SQLite cycle reads its inputs in a child process: it costs ~0.25 s to start
+# and saves ~6 us per row (contact events at 1M accounts: 6.1 s -> 2.4 s), break-even near 50,000 debts.
+SQLITE_CHILD_READ_MIN_DEBTS = 50_000
+
+
+def _sqlite_file(conn: Connection) -> str | None:
+    """The database file of a SQLite connection (None for PostgreSQL or an in-memory database)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    database = conn.engine.url.database
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return None
+    return database
+
+
+def _open_debts(conn: Connection) -> int:
+    return int(conn.execute(text(f"SELECT count(*) FROM debts WHERE {_OPEN}")).scalar_one())  # noqa: S608
+
+
 def _has_table(conn: Connection, name: str) -> bool:
     return bool(inspect(conn).has_table(name))
 
@@ -223,6 +244,11 @@ class SqlCycleStore(CycleStore):
         if self.conn.dialect.name == "postgresql" and customer_ids is None:
             # the whole portfolio: several connections sharing one snapshot (cupx.adapters.snapshot_reads)
             return CycleInputs(_read_postgres_inputs(self.conn.engine, wanted))
+        database = _sqlite_file(self.conn)
+        if database is not None and customer_ids is None and _open_debts(self.conn) >= SQLITE_CHILD_READ_MIN_DEBTS:
+            # a large portfolio: read into Arrow by a child process (cupx.adapters.sqlite_reads)
+            raw = read_sqlite(database, wanted, {n: list(INPUT_SCHEMAS[n]) for n in wanted})
+            return CycleInputs({name: coerce(raw[name], INPUT_SCHEMAS[name]) for name in wanted})
         return CycleInputs({name: read_frame(self.conn, sql, INPUT_SCHEMAS[name]) for name, sql in wanted.items()})
 
     def run(self, as_of: date) -> RunRecord | None:

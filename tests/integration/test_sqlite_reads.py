@@ -1,0 +1,80 @@
+"""`cupx.adapters.sqlite_reads`: a child process reads several queries from a SQLite file into Arrow, all in
+one read transaction; columns NULL in their first rows are typed by the rows after them; a failed query
+or a wrong column count is an error naming the query. SQLite only (the reader is SQLite's)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from cupx.adapters.sqlite_reads import SqliteReadError, read_sqlite
+
+
+def _database(path: Path) -> Path:
+    db = path / "reads.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE probe (n INTEGER, label TEXT, on_date DATE)")
+        rows = [(i, None if i < 3000 else f"label {i}", None if i < 2500 else "2026-11-30") for i in range(4000)]
+        conn.executemany("INSERT INTO probe VALUES (?, ?, ?)", rows)
+    return db
+
+
+def test_results_are_typed_and_named_positionally(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    frames = read_sqlite(db, {"rows": "SELECT n, label, on_date FROM probe ORDER BY n",
+                              "pair": "SELECT count(*), count(*) FROM probe", "none": "SELECT n FROM probe WHERE 0"},
+                         {"rows": ["n", "label", "on_date"], "pair": ["a", "b"], "none": ["n"]})
+    assert list(frames) == ["rows", "pair", "none"]
+    rows = frames["rows"]
+    # NULL for the first 2,500-3,000 rows: still typed as text by the values after them
+    assert rows.schema == pl.Schema({"n": pl.Int64(), "label": pl.String(), "on_date": pl.String()})
+    assert rows.height == 4000 and rows["label"].null_count() == 3000 and rows["label"][3999] == "label 3999"
+    assert frames["pair"].row(0) == (4000, 4000) and frames["none"].height == 0
+
+
+def test_every_query_reads_one_snapshot_while_a_writer_commits(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    stop = threading.Event()
+    commits = []
+
+    def write() -> None:
+        with sqlite3.connect(db, timeout=30) as conn:
+            while not stop.is_set():
+                conn.execute("INSERT INTO probe (n) VALUES (-1)")
+                conn.commit()
+                commits.append(1)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while not commits:  # the writer is running before the read starts
+            time.sleep(0.01)
+        slow = "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000000) " \
+               "SELECT count(*) FROM s"
+        queries = {"before": "SELECT count(*) FROM probe", "slow": slow, "after": "SELECT count(*) FROM probe"}
+        frames = read_sqlite(db, queries, {q: ["n"] for q in queries})
+        during = len(commits)
+    finally:
+        stop.set()
+        writer.join()
+    with sqlite3.connect(db) as conn:
+        now = conn.execute("SELECT count(*) FROM probe").fetchone()[0]
+    assert frames["before"]["n"][0] == frames["after"]["n"][0] < now  # rows were committed, none seen mid-read
+    assert during > 10
+
+
+def test_a_failed_query_or_a_wrong_column_count_names_the_query(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    with pytest.raises(SqliteReadError, match=r"query 'missing' failed: .*no such table: nowhere"):
+        read_sqlite(db, {"fine": "SELECT 1", "missing": "SELECT * FROM nowhere"}, {"fine": ["x"], "missing": ["y"]})
+    with pytest.raises(SqliteReadError, match=r"query 'wide' failed: returned 2 columns, expected 1: \['only'\]"):
+        read_sqlite(db, {"wide": "SELECT 1, 2"}, {"wide": ["only"]})
+    with pytest.raises(SqliteReadError, match="no SQLite database at .*absent.db"):
+        read_sqlite(tmp_path / "absent.db", {"a": "SELECT * FROM probe"}, {"a": ["n"]})
+    assert not (tmp_path / "absent.db").exists() and read_sqlite(db, {}, {}) == {}
