@@ -3,7 +3,9 @@
 - `bulk_insert(connection, table, rows)` takes a `polars.DataFrame` (columns named like the table's) or
   an iterable of dicts / tuples. On PostgreSQL it streams the rows with `COPY ... FROM STDIN` (CSV
   produced by Polars in C, so a million rows take seconds); on SQLite it runs one `executemany` on the
-  raw sqlite3 cursor. It never commits: the rows land or vanish with the caller's transaction.
+  raw sqlite3 cursor, or from 50,000 rows copies them from a staging file written in C
+  (`cupx.adapters.sqlite_staging`). It never commits: the rows land or vanish with the caller's
+  transaction.
 - Values are converted to what SQLAlchemy's own types store, so reading back through the tables gives
   the same values as a Core insert would: dates as ISO text and instants as naive UTC text on SQLite
   (`UtcDateTime` puts UTC back on read), booleans as 0/1; `bytes` columns (encrypted data) as bytea.
@@ -47,6 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from cupx.adapters.sqlite_staging import insert_staged, staging_available
 from cupx.adapters.tables.base import metadata
 from cupx.adapters.types import UtcDateTime
 
@@ -56,6 +59,7 @@ _SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%6f"  # the text SQLAlchemy's SQLite DateTi
 _COPY_CHUNK_ROWS = 100_000  # bounded memory for the CSV text of one COPY chunk
 _BIG_INSERT_ROWS = 50_000  # SQLite inserts from this size get a large page cache while they run
 _BIG_CACHE_KIB = -262_144  # negative: KiB, so 256 MiB
+_STAGED_ROWS = 50_000  # SQLite inserts from this size go through a staging file (half the time at 1M rows)
 
 
 def _table(table: Table | str) -> Table:
@@ -204,9 +208,13 @@ def _executemany_sqlite(connection: Connection, table: str, df: pl.DataFrame) ->
     try:
         if big:  # a large page cache keeps the table's indexes in memory while the rows go in
             cur.execute(f"PRAGMA cache_size = {_BIG_CACHE_KIB}")
-        # zip over plain lists makes the row tuples in C, faster than DataFrame.iter_rows.
-        columns = [out[c].to_list() for c in out.columns]
-        cur.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', zip(*columns, strict=True))  # noqa: S608
+        if out.height >= _STAGED_ROWS and staging_available(raw):
+            insert_staged(raw, table, out)  # the values cross in C (cupx.adapters.sqlite_staging)
+        else:
+            # zip over plain lists makes the row tuples in C, faster than DataFrame.iter_rows.
+            columns = [out[c].to_list() for c in out.columns]
+            cur.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})',  # noqa: S608
+                            zip(*columns, strict=True))
     finally:
         if previous is not None:  # pooled connections go back to their usual cache
             cur.execute(f"PRAGMA cache_size = {int(previous)}")

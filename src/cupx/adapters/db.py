@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
+from cupx.adapters.sqlite_staging import detach_stages
+
 __all__ = ["MIGRATIONS_DIR", "make_engine", "migrate", "normalize_url"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
@@ -40,6 +42,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", detach_stages)  # a returned connection lets go of its staging files
         return engine
     # No pre-ping: it costs a round trip on every checkout (3 per API request). A connection dropped by a
     # server restart fails one statement, after which SQLAlchemy discards the whole pool; recycling after
