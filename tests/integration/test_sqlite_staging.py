@@ -84,6 +84,7 @@ def _insert_all(engine: Engine, staged_from: int, monkeypatch: pytest.MonkeyPatc
 
 
 def test_staged_inserts_store_what_executemany_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_staging, "_CHUNK_ROWS", 7)  # many Arrow chunks in one staged insert
     engines = [make_engine(f"sqlite:///{tmp_path / name}") for name in ("staged.db", "plain.db")]
     for engine in engines:
         metadata.create_all(engine, tables=[customers, customer_phones, cycle_decisions])

@@ -167,17 +167,18 @@ def _wire_type(sa_type: TypeEngine[Any]) -> pl.DataType:
 
 def _copy_postgres(connection: Connection, table: str, df: pl.DataFrame) -> None:
     tbl = _table(table)
-    arrow = df.cast({n: _wire_type(tbl.c[n].type) for n in df.columns}).to_arrow()  # type: ignore[arg-type]
-    encoder = ArrowToPostgresBinaryEncoder(arrow.schema)
+    wire = {n: _wire_type(tbl.c[n].type) for n in df.columns}
+    encoder = ArrowToPostgresBinaryEncoder(df.head(0).cast(wire).to_arrow().schema)  # type: ignore[arg-type]
     cols = ", ".join(f'"{c}"' for c in df.columns)
     raw = connection.connection.driver_connection
     assert raw is not None
 
     def encode(start: int) -> bytes:
-        return bytes(b"".join(encoder.write_batch(batch) for batch in arrow.slice(start, _COPY_CHUNK_ROWS)
-                              .to_batches()))
+        # one chunk at a time into Arrow, so the copy of a large frame never exists whole
+        chunk = df.slice(start, _COPY_CHUNK_ROWS).cast(wire).to_arrow()  # type: ignore[arg-type]
+        return b"".join(encoder.write_batch(batch) for batch in chunk.to_batches())
 
-    starts = range(0, arrow.num_rows, _COPY_CHUNK_ROWS)
+    starts = range(0, df.height, _COPY_CHUNK_ROWS)
     with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({cols}) FROM STDIN WITH (FORMAT binary)') as copy:
         copy.write(encoder.write_header())
         with ThreadPoolExecutor(1) as formatter:

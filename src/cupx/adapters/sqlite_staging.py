@@ -34,6 +34,7 @@ import polars as pl
 __all__ = ["detach_stages", "insert_staged", "staging_available"]
 
 _PREFIX = "cupx_stage_"
+_CHUNK_ROWS = 100_000
 
 
 def _stages(raw: sqlite3.Connection) -> list[str]:
@@ -53,6 +54,15 @@ def staging_available(raw: sqlite3.Connection) -> bool:
     return attached < raw.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
 
 
+def _batches(frame: pl.DataFrame) -> Any:
+    """The frame as a stream of Arrow batches, converted one chunk at a time (never a whole copy)."""
+    import pyarrow as pa
+
+    chunks = (frame.slice(start, _CHUNK_ROWS).to_arrow() for start in range(0, frame.height, _CHUNK_ROWS))
+    return pa.RecordBatchReader.from_batches(frame.head(0).to_arrow().schema,
+                                             (batch for chunk in chunks for batch in chunk.to_batches()))
+
+
 def insert_staged(raw: sqlite3.Connection, table: str, frame: pl.DataFrame) -> None:
     """Insert every row of `frame` (columns named like the table's) into `table`, in the open transaction."""
     import adbc_driver_sqlite.dbapi as adbc  # brings pyarrow: only for large inserts
@@ -63,7 +73,7 @@ def insert_staged(raw: sqlite3.Connection, table: str, frame: pl.DataFrame) -> N
         with adbc.connect(str(path), autocommit=True) as stage, stage.cursor() as cur:
             cur.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover
             cur.execute("PRAGMA synchronous = OFF")
-            cur.adbc_ingest("rows", frame.to_arrow(), mode="create")
+            cur.adbc_ingest("rows", _batches(frame), mode="create")
         name = _PREFIX + uuid.uuid4().hex[:12]
         raw.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
         cols = ", ".join(f'"{c}"' for c in frame.columns)

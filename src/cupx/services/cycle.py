@@ -7,14 +7,15 @@
      otherwise the run is started (or its attempt counted) — phase `load`;
   2. load every input with one query per table, score (active model, else the rule score) — phase `decide`;
   3. decide (pure, `cupx.cycle.pipeline`);
-  4. write decisions, ladder progress, new experiment assignments and the guard's audit records, then the
-     outbox rows and the run's completion (`cupx.services.cycle_write`: one transaction on SQLite, two
+  4. write decisions, ladder progress and new experiment assignments, then the outbox rows, the guard's
+     audit records and the run's completion (`cupx.services.cycle_write`: one transaction on SQLite, two
      written at once and committed in that order on PostgreSQL) — only rows whose deterministic key is
      not stored yet.
-An interruption before 4 commits leaves no decision or outbox row; one between step 4's two commits leaves
-the records without their outbox rows and the run unfinished; and because the inputs exclude the run
-date's own progress, a rerun decides exactly the same and adds only what is missing. So a rerun completes
-with no duplicate and no missing action, and the same date twice creates nothing new.
+An interruption before 4 commits leaves no decision or outbox row; one between step 4's two commits
+leaves the records without their outbox rows and audit records, and the run unfinished; and because the
+inputs exclude the run date's own progress, a rerun decides exactly the same and adds only what is
+missing. So a rerun completes with no duplicate and no missing action, and the same date twice creates
+nothing new.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ handshake: the records commit only once the messages are written and waiting; th
 run's completion) commit only after the records did. A failure before the records commit rolls both
 back. The one window left is between the two commits: the records are then stored without their outbox
 rows and the run stays `started`; a rerun finds the stored decisions, writes nothing twice and adds
-exactly the missing outbox rows (with the stored decisions' ids). Elsewhere (SQLite, one writer) both
+exactly the missing outbox rows (with the stored decisions' ids) and audit records. Elsewhere (SQLite, one writer) both
 parts are written in turn in one transaction, with no window at all.
 
 Checkpoints (for tests of interrupted runs): decisions_written, all_written (records side, before their
