@@ -57,7 +57,7 @@ from cupx.adapters.types import UtcDateTime
 __all__ = ["allocate_ids", "bulk_insert", "polars_schema", "to_frame"]
 
 _SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%6f"  # the text SQLAlchemy's SQLite DateTime stores and parses
-_COPY_CHUNK_ROWS = 100_000  # bounded memory for the CSV text of one COPY chunk
+_COPY_CHUNK_ROWS = 100_000  # bounded memory for the encoded rows of one COPY chunk
 _BIG_INSERT_ROWS = 50_000  # SQLite inserts from this size get a large page cache while they run
 _BIG_CACHE_KIB = -262_144  # negative: KiB, so 256 MiB
 _STAGED_ROWS = 50_000  # SQLite inserts from this size go through a staging file (half the time at 1M rows)

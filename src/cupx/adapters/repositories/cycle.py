@@ -19,6 +19,7 @@ import io
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -209,7 +210,7 @@ def _sqlite_file(conn: Connection) -> str | None:
     database = conn.engine.url.database
     if not database or database == ":memory:" or "mode=memory" in database:
         return None
-    return database
+    return str(Path(database).resolve())  # the child process need not share this one's working directory
 
 
 def _open_debts(conn: Connection) -> int:
