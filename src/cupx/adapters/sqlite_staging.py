@@ -27,9 +27,10 @@ import sqlite3
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:  # frames only pass through: the engine module (cupx.adapters.db) imports this one
+    import polars as pl
 
 __all__ = ["detach_stages", "insert_staged", "staging_available"]
 
