@@ -29,8 +29,9 @@ from cupx.compliance.business_calendar import add_years
 from cupx.compliance.decision import Decision
 from cupx.services.uow import UnitOfWork
 
-__all__ = ["AuditRecordIn", "AuditRepository", "VerifyReport", "append_frame", "append_records", "export_debt",
-           "purge_expired", "verify_chain", "verify_rows"]
+__all__ = ["AuditRecordIn", "AuditRepository", "VerifyReport", "append_frame", "append_records", "chain_head",
+           "chained", "export_debt", "insert_chained", "purge_expired", "record_frame", "verify_chain",
+           "verify_rows"]
 
 
 @dataclass(frozen=True)
@@ -93,25 +94,55 @@ def append_frame(uow: UnitOfWork, records: pl.DataFrame) -> int:
     """Append records given as a frame (`cupx.compliance.audit_frames.batch_record_frame`: the stored
     columns with each canonical `body`) to the chain in row order, in one bulk insert; returns how
     many. Caller commits."""
-    return len(_chain(uow[AuditRepository], records.select(list(_RECORD_SCHEMA)).cast(_RECORD_SCHEMA)))  # type: ignore[arg-type]
+    return len(_chain(uow[AuditRepository], record_frame(records)))
+
+
+def record_frame(records: pl.DataFrame) -> pl.DataFrame:
+    """The stored columns of `append_frame`'s input, in their stored types (the input of `chained`)."""
+    return records.select(list(_RECORD_SCHEMA)).cast(_RECORD_SCHEMA)  # type: ignore[arg-type]
 
 
 def _chain(repo: AuditRepository, records: pl.DataFrame) -> list[str]:
     """Number the records after the chain's head, hash each over the previous hash, insert them."""
     if records.height == 0:
         return []
-    seq, start = repo.head()
+    frame = chained(records, repo.head())
+    repo.insert_frame(frame)
+    return frame.get_column("hash").to_list()
+
+
+def chained(records: pl.DataFrame, head: tuple[int, str]) -> pl.DataFrame:
+    """The records (`append_frame`'s columns) numbered after `head` = (seq, hash), each hashed over the
+    previous hash: the stored rows, ready for `insert_chained`. Pure, so it may run on any thread; the
+    rows are only valid in the transaction that read `head` (`chain_head`), which holds the appenders'
+    lock until it commits."""
+    seq, start = head
+    if records.height == 0:
+        return records.with_columns(seq=pl.lit(None, pl.Int64), prev_hash=pl.lit(None, pl.String),
+                                    hash=pl.lit(None, pl.String))
     prev, hashes = start, []
     sha256 = hashlib.sha256
     for text in records.get_column("body"):  # chain_hash(prev, body) = sha256(prev || canonical text)
         prev = sha256((prev + text).encode()).hexdigest()
         hashes.append(prev)
-    repo.insert_frame(records.with_columns(
+    return records.with_columns(
         seq=pl.int_range(seq + 1, seq + 1 + records.height, dtype=pl.Int64),
         prev_hash=pl.Series([start, *hashes[:-1]], dtype=pl.String),
         hash=pl.Series(hashes, dtype=pl.String),
-    ))
-    return hashes
+    )
+
+
+def chain_head(uow: UnitOfWork) -> tuple[int, str]:
+    """(seq, hash) the next append follows; takes the appenders' lock, held until the caller's transaction
+    ends, so no other record can be appended between this read and `insert_chained`."""
+    return uow[AuditRepository].head()
+
+
+def insert_chained(uow: UnitOfWork, frame: pl.DataFrame) -> int:
+    """Insert rows made by `chained` from this transaction's `chain_head`; returns how many."""
+    if frame.height:
+        uow[AuditRepository].insert_frame(frame)
+    return frame.height
 
 
 @dataclass

@@ -29,7 +29,8 @@ from datetime import datetime
 from typing import Any
 
 from cupx.cycle.pipeline import CycleOutput
-from cupx.services.cycle_audit import record_cycle_audit
+from cupx.services.audit import insert_chained
+from cupx.services.cycle_audit import cycle_audit_frame, cycle_audit_state
 from cupx.services.cycle_ports import CycleStore, DecisionRows, RunRecord
 from cupx.services.uow import UnitOfWork
 
@@ -68,8 +69,14 @@ def _records(store: CycleStore, run: RunRecord, output: CycleOutput, rows: Decis
 
 def _outbox(uow: UnitOfWork, store: CycleStore, run: RunRecord, output: CycleOutput, rows: DecisionRows,
             now: datetime, checkpoint: Callable[[str], None]) -> dict[str, int]:
-    written = {"outbox": store.write_outbox(run, output.decisions, rows.ids, now),
-               "audit": record_cycle_audit(uow, run.as_of, output.decisions, now)}
+    recorded, head = cycle_audit_state(uow, run.as_of)
+    # The audit rows (bodies and hash chain: Python and Polars work) are built on a helper thread while the
+    # server takes the outbox rows, so they are ready when the outbox is written: this side is the longer.
+    with ThreadPoolExecutor(1, thread_name_prefix="cycle-audit") as pool:
+        audit = pool.submit(cycle_audit_frame, output.decisions, run.as_of, now, recorded, head)
+        outbox = store.write_outbox(run, output.decisions, rows.ids, now)
+        records = audit.result()
+    written = {"outbox": outbox, "audit": insert_chained(uow, records)}
     checkpoint("outbox_written")
     return written
 

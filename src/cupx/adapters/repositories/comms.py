@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, String, and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -72,9 +72,15 @@ def _row(r: Any) -> OutboxRow:
 
 def _claimable(status: Any, now: datetime, lease: timedelta) -> tuple[Any, Any]:
     """(due, stale): pending and due, or claimed under a lease that has expired."""
-    due = and_(status == OutboxStatus.PENDING, om.c.scheduled_at <= now,
+    due = and_(status == _literal(OutboxStatus.PENDING), om.c.scheduled_at <= now,
                or_(om.c.next_attempt_at.is_(None), om.c.next_attempt_at <= now))
-    return due, and_(status == OutboxStatus.CLAIMED, om.c.claimed_at < now - lease)
+    return due, and_(status == _literal(OutboxStatus.CLAIMED), om.c.claimed_at < now - lease)
+
+
+def _literal(status: OutboxStatus) -> Any:
+    """The status as a literal in the SQL text: the claim indexes are partial (`status = 'pending'`,
+    `status = 'claimed'`), and neither planner matches an index predicate against a bound parameter."""
+    return literal(status.value, String, literal_execute=True)
 
 
 @implements(OutboxRepository)

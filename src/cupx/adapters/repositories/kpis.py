@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, String, and_, func, literal, select
 from sqlalchemy.orm import aliased
 
 from cupx.adapters.repositories.registry import implements
@@ -105,7 +105,8 @@ class SqlKpiSource(KpiSource):
         decisions of kind blocked (their compliance codes; the cycle's own vocabulary is left out)."""
         o = outbox_messages
         stmt = select(o.c.customer_id, func.coalesce(o.c.last_error, "UNSPECIFIED")).where(
-            and_(o.c.status == "blocked", o.c.created_at.between(start, end)))
+            # a literal status: the partial index ix_outbox_messages_blocked matches no bound parameter
+            and_(o.c.status == literal("blocked", String, literal_execute=True), o.c.created_at.between(start, end)))
         raw = _frame(self.conn, stmt, {"customer_id": pl.Int64, "reason": pl.Utf8})
         d = cycle_decisions
         stmt = select(d.c.customer_id, d.c.reason_codes).where(

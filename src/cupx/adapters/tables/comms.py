@@ -7,9 +7,12 @@
   row (`outbox_id` unique), so a re-run of the dispatcher never makes a second task.
 - `inbound_messages`: SMS and email events received from providers; `provider_id` is unique so a
   provider's webhook retry is a no-op. Bodies are personal data and are stored encrypted.
-- An index on `outbox_messages.provider_id` (a core table) so delivery receipts find their row, and
-  one on (status, channel, scheduled_at, id) so a dispatcher's claim reads due rows of its channels in
-  order without sorting or skipping the other channels' pending rows.
+- Partial indexes on `outbox_messages` (a core table), each holding only the rows its query looks for, so
+  the cycle's bulk append of pending rows maintains no more than it must and sent rows leave the claim
+  indexes: `provider_id` where set (delivery receipts find their row); (scheduled_at, id) of pending
+  rows (a dispatcher's claim reads due rows in order) and (channel, scheduled_at, id) of pending rows
+  (a dispatcher of some channels reads theirs without skipping the other channels' due rows);
+  (scheduled_at, id) of claimed rows (expired leases); created_at of blocked rows (the KPI report).
 """
 
 from sqlalchemy import (
@@ -24,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from cupx.adapters.tables.base import BigId, metadata
@@ -84,6 +88,14 @@ inbound_messages = Table(
     Column("received_at", UtcDateTime, nullable=False),
 )
 
-Index("ix_outbox_messages_provider_id", outbox_messages.c.provider_id)
-Index("ix_outbox_messages_claim", outbox_messages.c.status, outbox_messages.c.channel,
-      outbox_messages.c.scheduled_at, outbox_messages.c.id)
+def _outbox_index(name: str, *columns: str, where: str) -> Index:
+    """A partial index on outbox_messages, with the same predicate on both databases."""
+    return Index(name, *(outbox_messages.c[c] for c in columns), postgresql_where=text(where),
+                 sqlite_where=text(where))
+
+
+_outbox_index("ix_outbox_messages_provider_id", "provider_id", where="provider_id IS NOT NULL")
+_outbox_index("ix_outbox_messages_due", "scheduled_at", "id", where="status = 'pending'")
+_outbox_index("ix_outbox_messages_due_channel", "channel", "scheduled_at", "id", where="status = 'pending'")
+_outbox_index("ix_outbox_messages_claimed", "scheduled_at", "id", where="status = 'claimed'")
+_outbox_index("ix_outbox_messages_blocked", "created_at", where="status = 'blocked'")

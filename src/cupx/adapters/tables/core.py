@@ -206,7 +206,6 @@ outbox_messages = Table(
     Column("source", String(24), nullable=False, server_default="cycle"),
     Column("payload", Text, nullable=False, server_default="{}"),
     Column("created_at", UtcDateTime, nullable=False),
-    Index("ix_outbox_messages_status_scheduled", "status", "scheduled_at"),
 )
 
 users = Table(
