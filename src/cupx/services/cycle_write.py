@@ -15,6 +15,9 @@ rows and the run stays `started`; a rerun finds the stored decisions, writes not
 exactly the missing outbox rows (with the stored decisions' ids) and audit records. Elsewhere (SQLite, one writer) both
 parts are written in turn in one transaction, with no window at all.
 
+The messages side reads the audit chain's head first, which locks out other audit appenders (the
+dispatcher's guard) until it commits; its audit rows are built and chained on a helper thread meanwhile.
+
 Checkpoints (for tests of interrupted runs): decisions_written, all_written (records side, before their
 commit), outbox_written (messages side, with the audit records, before the handshake), records_committed
 (concurrent writes only, between the two commits).

@@ -93,8 +93,9 @@ class SqlOutboxRepository(OutboxRepository):
               channels: Sequence[str] | None = None) -> list[OutboxRow]:
         token = f"{worker[:80]}:{uuid.uuid4().hex[:16]}"
         due, stale = _claimable(om.c.status, now, lease)
-        # Two index-ordered reads (ix_outbox_messages_claim) rather than one over `due OR stale`, which
-        # sorted every pending row on each claim: a claim at 100,000 pending rows took a second.
+        # Two index-ordered reads (partial indexes: ix_outbox_messages_claimed, then _due or _due_channel)
+        # rather than one over `due OR stale`, which sorted every pending row on each claim: a claim at
+        # 100,000 pending rows took a second.
         while True:
             ids = self._candidates(stale, limit, channels)  # a dead dispatcher's rows first: they waited longest
             if len(ids) < limit:
