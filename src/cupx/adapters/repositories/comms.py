@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from cupx.adapters.repositories.registry import implements
-from cupx.adapters.tables.comms import call_tasks, inbound_messages, message_templates
+from cupx.adapters.tables.comms import call_tasks, inbound_messages, message_templates, status_literal
 from cupx.adapters.tables.core import (
     contact_events,
     customer_addresses,
@@ -72,15 +72,10 @@ def _row(r: Any) -> OutboxRow:
 
 def _claimable(status: Any, now: datetime, lease: timedelta) -> tuple[Any, Any]:
     """(due, stale): pending and due, or claimed under a lease that has expired."""
-    due = and_(status == _literal(OutboxStatus.PENDING), om.c.scheduled_at <= now,
+    # literal statuses, as the claim indexes' predicates state them (`status_literal`)
+    due = and_(status == status_literal(OutboxStatus.PENDING), om.c.scheduled_at <= now,
                or_(om.c.next_attempt_at.is_(None), om.c.next_attempt_at <= now))
-    return due, and_(status == _literal(OutboxStatus.CLAIMED), om.c.claimed_at < now - lease)
-
-
-def _literal(status: OutboxStatus) -> Any:
-    """The status as a literal in the SQL text: the claim indexes are partial (`status = 'pending'`,
-    `status = 'claimed'`), and neither planner matches an index predicate against a bound parameter."""
-    return literal(status.value, String, literal_execute=True)
+    return due, and_(status == status_literal(OutboxStatus.CLAIMED), om.c.claimed_at < now - lease)
 
 
 @implements(OutboxRepository)

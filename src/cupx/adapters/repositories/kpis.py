@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, String, and_, func, literal, select
+from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.orm import aliased
 
 from cupx.adapters.repositories.registry import implements
+from cupx.adapters.tables.comms import status_literal
 from cupx.adapters.tables.core import contact_events, debts, ledger_entries, outbox_messages
 from cupx.adapters.tables.cycle import cycle_decisions
 from cupx.adapters.tables.payments import payments, promises
@@ -105,8 +106,7 @@ class SqlKpiSource(KpiSource):
         decisions of kind blocked (their compliance codes; the cycle's own vocabulary is left out)."""
         o = outbox_messages
         stmt = select(o.c.customer_id, func.coalesce(o.c.last_error, "UNSPECIFIED")).where(
-            # a literal status: the partial index ix_outbox_messages_blocked matches no bound parameter
-            and_(o.c.status == literal("blocked", String, literal_execute=True), o.c.created_at.between(start, end)))
+            and_(o.c.status == status_literal("blocked"), o.c.created_at.between(start, end)))
         raw = _frame(self.conn, stmt, {"customer_id": pl.Int64, "reason": pl.Utf8})
         d = cycle_decisions
         stmt = select(d.c.customer_id, d.c.reason_codes).where(

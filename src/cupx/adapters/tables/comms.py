@@ -27,8 +27,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal,
     text,
 )
+from sqlalchemy.sql.elements import BindParameter
 
 from cupx.adapters.tables.base import BigId, metadata
 from cupx.adapters.tables.core import outbox_messages
@@ -87,6 +89,13 @@ inbound_messages = Table(
     Column("handled", Boolean, nullable=False, server_default="1"),
     Column("received_at", UtcDateTime, nullable=False),
 )
+
+def status_literal(status: str) -> BindParameter[str]:
+    """An outbox status rendered as a literal in the SQL text, as the partial indexes below state it: a
+    plan made for unknown parameter values (a PostgreSQL generic plan, used once a statement is prepared)
+    cannot match an index predicate against a bound parameter."""
+    return literal(status, String, literal_execute=True)
+
 
 def _outbox_index(name: str, *columns: str, where: str) -> Index:
     """A partial index on outbox_messages, with the same predicate on both databases."""
