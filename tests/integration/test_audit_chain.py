@@ -63,7 +63,6 @@ def test_inserted_record_is_reported(runtime, engine) -> None:  # type: ignore[n
     _append(runtime, _records(3))
     with engine.begin() as conn:
         row = dict(conn.execute(select(guard_audit_records).where(guard_audit_records.c.seq == 3)).mappings().one())
-        row.pop("id")
         row.update(seq=4, decision_id="forged")
         conn.execute(insert(guard_audit_records).values(**row))
     report = verify_chain(runtime)

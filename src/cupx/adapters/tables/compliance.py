@@ -10,8 +10,8 @@ __all__ = ["guard_audit_checkpoints", "guard_audit_records", "guard_overrides", 
 
 guard_audit_records = Table(
     "guard_audit_records", metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("seq", BigInteger, nullable=False, unique=True),  # position in the chain, 1-based, gap-free
+    # position in the chain, 1-based, gap-free; the key (on SQLite the rowid itself), given by the appender
+    Column("seq", BigId, primary_key=True, autoincrement=False),
     Column("decision_id", String(64), nullable=False, unique=True),
     Column("at", UtcDateTime, nullable=False),
     Column("customer_id", BigInteger, nullable=True, index=True),

@@ -11,6 +11,11 @@
 - `ladder_progress`: append-only progress on ladders: one row per step tried (`attempt`) or skipped
   because its conditions were false (`skip`) in a delinquency episode (keyed by the unpaid due date).
   Expired steps are not stored: expiry is recomputed every night from the episode's due offset.
+
+The two tables a night appends most rows to after the decisions (a million progress rows and, on an
+experiment's first night, an assignment per customer) are keyed by their natural keys, with no surrogate
+id: each row costs one index entry, not two, and on SQLite the rows live in that key's b-tree (WITHOUT
+ROWID). Nothing refers to their rows from elsewhere.
 """
 
 from sqlalchemy import (
@@ -20,6 +25,7 @@ from sqlalchemy import (
     Date,
     Float,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -93,18 +99,17 @@ cycle_decisions = Table(
 experiment_assignments = Table(
     "experiment_assignments",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("experiment_id", String(64), nullable=False),
     Column("customer_id", BigInteger, nullable=False),
     Column("arm", String(64), nullable=False),
     Column("assigned_on", Date, nullable=False),
-    UniqueConstraint("experiment_id", "customer_id", name="uq_experiment_assignments_experiment_customer"),
+    PrimaryKeyConstraint("experiment_id", "customer_id", name="pk_experiment_assignments"),
+    sqlite_with_rowid=False,
 )
 
 ladder_progress = Table(
     "ladder_progress",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("debt_id", BigInteger, nullable=False),
     Column("episode", Date, nullable=False),  # due date of the oldest unpaid instalment
     Column("strategy_id", String(64), nullable=False),
@@ -113,5 +118,6 @@ ladder_progress = Table(
     Column("on_date", Date, nullable=False),
     Column("reason", String(100), nullable=False, server_default=""),
     Column("run_id", BigInteger, nullable=False),
-    UniqueConstraint("on_date", "debt_id", "step_id", "kind", name="uq_ladder_progress_key"),
+    PrimaryKeyConstraint("on_date", "debt_id", "step_id", "kind", name="pk_ladder_progress"),
+    sqlite_with_rowid=False,
 )
