@@ -132,6 +132,7 @@ def test_a_run_interrupted_between_its_two_commits_is_completed_by_the_rerun(run
     assert after["cycle_decisions"] == expected.height
     assert after["outbox_messages"] == expected["message_key"].drop_nulls().n_unique()
     assert after["ladder_progress"] == counts["ladder_progress"] > 0
+    assert after["experiment_assignments"] == counts["experiment_assignments"] > 0  # the rerun's inputs held them
     assert _decisions(runtime).equals(expected)
     with runtime.engine.connect() as conn:
         ids = dict(conn.execute(select(cycle_decisions.c.message_key, cycle_decisions.c.id).where(

@@ -304,11 +304,10 @@ class SqlCycleStore(CycleStore):
                               {"debt_id": pl.Int64(), "step_id": pl.String(), "kind": pl.String()}, as_of=as_of)
         counts["progress"] = bulk_insert(self.conn, "ladder_progress", prog.join(
             have, on=["debt_id", "step_id", "kind"], how="anti"))
-        arms = assignment_rows(decisions, as_of)
-        stored = self._existing("SELECT experiment_id, customer_id FROM experiment_assignments",
-                                {"experiment_id": pl.String(), "customer_id": pl.Int64()})
-        counts["assignments"] = bulk_insert(self.conn, "experiment_assignments", arms.join(
-            stored, on=["experiment_id", "customer_id"], how="anti"))
+        # Only the arms the inputs did not hold (`arm_is_new`), and the inputs hold every stored assignment,
+        # those of an earlier attempt of this date included: no read of the whole table (a row per customer
+        # and experiment, growing every night) is needed to skip them. Its key refuses a duplicate anyway.
+        counts["assignments"] = bulk_insert(self.conn, "experiment_assignments", assignment_rows(decisions, as_of))
         return counts
 
     def write_outbox(self, run: RunRecord, decisions: pl.DataFrame, ids: pl.DataFrame, now: datetime) -> int:
