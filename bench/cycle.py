@@ -15,6 +15,9 @@ does not model). The last stdout line is JSON:
   where a large SQLite portfolio is read by a child process, at least this process's size once the inputs are
   loaded plus that reader's peak, reported as reader_peak_rss_mb),
   reference_decide_s, actions (outbox rows written), plus features_s, guard_s, speedup and identical.
+With --nights N > 1 the next N - 1 dates are then run on the same database, each seeing the nights before it
+(their decisions, ladder progress, assignments and pending outbox rows; nothing is dispatched in between),
+and reported as later_nights (total_s, write_s, actions each).
 PostgreSQL: a database cupx_bench_<random> is created on CUPX_BENCH_POSTGRES_URL (default
 postgresql://postgres@127.0.0.1:5432/test) and dropped afterwards.
 """
@@ -31,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +109,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=100_000)
     ap.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--nights", type=int, default=1,
+                    help="run this many consecutive dates; the later nights are timed after the checks")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         url, handle = _database(args.database, workdir)
@@ -180,6 +185,8 @@ def _bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
     tm = summary.timings
     ref, ref_s = _reference(summary.output.features)
     same, diff = _identical(summary.output.decisions, ref)
+    summary.output = None
+    later = [run_cycle(rt.uow, AS_OF + timedelta(days=i), NOW + timedelta(days=i)) for i in range(1, args.nights)]
     rt.dispose()
     return {"accounts": args.size, "database": args.database, "load_s": round(tm["load_s"], 3),
             "decide_s": round(tm["decide_s"], 3), "write_s": round(tm["write_s"], 3),
@@ -188,7 +195,9 @@ def _bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "reference_decide_s": round(ref_s, 3), "actions": summary.counts.get("written.outbox", 0),
             "features_s": round(tm["features_s"], 3), "guard_s": round(tm["guard_s"], 3),
             "speedup": round(ref_s / max(tm["decide_s"], 1e-9), 1), "identical": same, "differing_rows": diff,
-            "guard": summary.guard}
+            "guard": summary.guard,
+            **({"later_nights": [{"total_s": round(n.timings["total_s"], 3), "write_s": round(n.timings["write_s"], 3),
+                                  "actions": n.counts.get("written.outbox", 0)} for n in later]} if later else {})}
 
 
 if __name__ == "__main__":

@@ -122,6 +122,7 @@ def run_cycle(uow_factory: UowFactory, as_of: date, now: datetime, *,
     t1 = _time.perf_counter()
     checkpoint("loaded")
     output = decide(inputs, _compile(loaded), as_of, scores, keep_features=keep_output)
+    del inputs, scores  # the write runs three parts at once: the inputs must not add to its peak memory
     t2 = _time.perf_counter()
     checkpoint("decided")
     counts = _write(uow_factory, run, output, now, checkpoint, nightly)

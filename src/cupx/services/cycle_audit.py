@@ -1,9 +1,9 @@
 """Audit records of the cycle's guard answers (RULES.md §7.6, issue 3).
 
 Each customer contact the guard answered (the winner of the day on an external channel: sms, email,
-letter, call_task) gets one record, allowed or blocked, written by `record_cycle_audit` in the caller's
-transaction — the same one as the outbox rows (`cupx.services.cycle_write`), so a record exists exactly
-when the contact's message does (or, blocked, would have). The decision id is deterministic,
+letter, call_task) gets one record, allowed or blocked. The cycle's write (`cupx.services.cycle_write`)
+commits the records no later than the outbox rows, so a message never exists without its record (or,
+blocked, never exists at all). The decision id is deterministic,
 `cycle:{as_of}:{customer_id}:{channel}`, and ids already recorded are skipped, so a rerun of the same
 date appends nothing. Internal tasks (review, agency) skip the guard and are not recorded.
 """

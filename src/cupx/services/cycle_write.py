@@ -1,26 +1,29 @@
-"""The write step of a cycle run: the records and the messages, committed in that order.
+"""The write step of a cycle run: the records, the audit records and the messages.
 
 - records: the new decisions (their ids reserved first), ladder progress and new experiment assignments;
-- messages: the outbox rows (whose payloads name the decision ids), the guard's audit record of each
-  contact (`cupx.services.cycle_audit`) and the run's completion: a contact and the record that proves
-  what the guard said about it always land together.
+- audit: the guard's record of each contact (`cupx.services.cycle_audit`), appended to the hash chain;
+- messages: the outbox rows (whose payloads name the decision ids) and the run's completion.
 
-Where the store allows two writers (`CycleStore.concurrent_writes`: PostgreSQL), each part has its own
-transaction and connection and both are written at once: the server backend, not Python, is what limits
-a large write, so two backends take about half the time. They commit in a fixed order through a
-handshake: the records commit only once the messages are written and waiting; the messages (and the
-run's completion) commit only after the records did. A failure before the records commit rolls both
-back. The one window left is between the two commits: the records are then stored without their outbox
-rows and the run stays `started`; a rerun finds the stored decisions, writes nothing twice and adds
-exactly the missing outbox rows (with the stored decisions' ids) and audit records. Elsewhere (SQLite, one writer) both
-parts are written in turn in one transaction, with no window at all.
+Invariants: an outbox row is never stored without its decision and without the audit record that proves
+what the guard said about the contact (an audit record or a decision without its message is harmless: the
+guard did answer, and a rerun adds the message). So the messages commit last.
 
-The messages side reads the audit chain's head first, which locks out other audit appenders (the
-dispatcher's guard) until it commits; its audit rows are built and chained on a helper thread meanwhile.
+Where the store allows several writers (`CycleStore.concurrent_writes`: PostgreSQL), each part has its own
+transaction and connection and the three are written at once: the server backends, not Python, limit a
+large write, and with one part per backend none of them waits for the longest. Once all three are
+written, they commit in turn: records, audit, messages. A failure before the first commit rolls all of
+them back. Between the commits, what is stored is a prefix of that order, and the run stays `started`; a
+rerun finds the stored decisions and audit records, writes nothing twice and adds exactly what is missing
+(outbox rows with the stored decisions' ids). Elsewhere (SQLite, one writer) the parts are written in turn
+in one transaction, with no window at all.
 
-Checkpoints (for tests of interrupted runs): decisions_written, all_written (records side, before their
-commit), outbox_written (messages side, with the audit records, before the handshake), records_committed
-(concurrent writes only, between the two commits).
+The audit part reads the chain's head first, which locks out other audit appenders (the dispatcher's
+guard) until it commits.
+
+Checkpoints (for tests of interrupted runs): decisions_written, all_written (records, before their
+commit), audit_written, outbox_written (each part written, before its commit); with concurrent writes
+only, records_committed (the records committed, neither the audit nor the messages) and audit_committed
+(the records and the audit committed, not the messages).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ Counts = Callable[[dict[str, int]], dict[str, Any]]  # written counts -> the run
 
 
 class _Aborted(Exception):
-    """This side rolls back because the other side failed (the other side's error is the one raised)."""
+    """This part rolls back because another part failed (that part's error is the one raised)."""
 
 
 def write_run(uow_factory: UowFactory, run: RunRecord, output: CycleOutput, now: datetime,
@@ -55,7 +58,7 @@ def write_run(uow_factory: UowFactory, run: RunRecord, output: CycleOutput, now:
         rows = store.new_decisions(run, output.decisions, now)
         if not store.concurrent_writes:
             written = _records(store, run, output, rows, checkpoint)
-            written.update(_outbox(uow, store, run, output, rows, now, checkpoint))
+            written.update(_audit_and_outbox(uow, store, run, output, rows, now, checkpoint))
             stored = counts(written)
             store.complete_run(run.id, now, stored)
             uow.commit()
@@ -70,93 +73,133 @@ def _records(store: CycleStore, run: RunRecord, output: CycleOutput, rows: Decis
     return written
 
 
-def _outbox(uow: UnitOfWork, store: CycleStore, run: RunRecord, output: CycleOutput, rows: DecisionRows,
-            now: datetime, checkpoint: Callable[[str], None]) -> dict[str, int]:
+def _audit(uow: UnitOfWork, run: RunRecord, output: CycleOutput, now: datetime,
+           checkpoint: Callable[[str], None]) -> dict[str, int]:
+    recorded, head = cycle_audit_state(uow, run.as_of)
+    written = {"audit": insert_chained(uow, cycle_audit_frame(output.decisions, run.as_of, now, recorded, head))}
+    checkpoint("audit_written")
+    return written
+
+
+def _audit_and_outbox(uow: UnitOfWork, store: CycleStore, run: RunRecord, output: CycleOutput,
+                      rows: DecisionRows, now: datetime, checkpoint: Callable[[str], None]) -> dict[str, int]:
+    """The audit records and the outbox rows in one transaction (a single writer)."""
     recorded, head = cycle_audit_state(uow, run.as_of)
     # The audit rows (bodies and hash chain: Python and Polars work) are built on a helper thread while the
-    # server takes the outbox rows, so they are ready when the outbox is written: this side is the longer.
+    # database takes the outbox rows, so they are ready when the outbox is written.
     with ThreadPoolExecutor(1, thread_name_prefix="cycle-audit") as pool:
         audit = pool.submit(cycle_audit_frame, output.decisions, run.as_of, now, recorded, head)
         outbox = store.write_outbox(run, output.decisions, rows.ids, now)
         records = audit.result()
-    written = {"outbox": outbox, "audit": insert_chained(uow, records)}
+    written = {"audit": insert_chained(uow, records)}
+    checkpoint("audit_written")
+    written["outbox"] = outbox
     checkpoint("outbox_written")
     return written
 
 
-class _Handshake:
-    """Each side says once whether it is ready (messages) or committed (records); the other waits for it."""
+class _Part:
+    """A part written on its own connection: it says once whether it is written (ready), then waits to be
+    told to commit or to roll back (go)."""
 
     def __init__(self) -> None:
-        self._messages, self._records = threading.Event(), threading.Event()
-        self.messages_ok = self.records_ok = False
-        self.written: dict[str, int] = {}
+        self._ready, self._go = threading.Event(), threading.Event()
+        self.ready_ok = self.go_ok = False
+        self.written: dict[str, int] = {}  # what the parts committed before it (for the run's counts)
 
-    def messages_ready(self, ok: bool) -> None:
-        if not self._messages.is_set():
-            self.messages_ok = ok
-            self._messages.set()
+    def ready(self, ok: bool) -> None:
+        if not self._ready.is_set():
+            self.ready_ok = ok
+            self._ready.set()
 
-    def records_committed(self, ok: bool, written: dict[str, int] | None = None) -> None:
-        if not self._records.is_set():
+    def wait_ready(self) -> bool:
+        self._ready.wait()
+        return self.ready_ok
+
+    def go(self, ok: bool, written: dict[str, int] | None = None) -> None:
+        if not self._go.is_set():
             self.written = written or {}
-            self.records_ok = ok
-            self._records.set()
+            self.go_ok = ok
+            self._go.set()
 
-    def wait_messages(self) -> bool:
-        self._messages.wait()
-        return self.messages_ok
+    def wait_go(self) -> bool:
+        self._go.wait()
+        return self.go_ok
 
-    def wait_records(self) -> bool:
-        self._records.wait()
-        return self.records_ok
+
+Write = Callable[[UnitOfWork], dict[str, int]]
+Finish = Callable[[UnitOfWork, dict[str, int]], dict[str, Any]]
+
+
+def _part(part: _Part, uow_factory: UowFactory, write: Write, finish: Finish) -> dict[str, Any]:
+    """Write one part, wait for the go, finish it (`finish` gets the earlier parts' counts and this one's)
+    and commit; roll back when told to or when anything fails."""
+    try:
+        with uow_factory() as uow:
+            written = write(uow)
+            part.ready(True)
+            if not part.wait_go():
+                raise _Aborted("another part of the write failed")
+            result = finish(uow, {**part.written, **written})
+            uow.commit()
+            return result
+    finally:
+        part.ready(False)  # no-op once ready: only a failure before it gets here first
 
 
 def _concurrently(uow: UnitOfWork, store: CycleStore, uow_factory: UowFactory, run: RunRecord,
                   output: CycleOutput, rows: DecisionRows, now: datetime, checkpoint: Callable[[str], None],
                   counts: Counts) -> dict[str, Any]:
-    hs = _Handshake()
-    with ThreadPoolExecutor(1, thread_name_prefix="cycle-outbox") as pool:
-        messages = pool.submit(_messages, uow_factory, run, output, rows, now, checkpoint, counts, hs)
+    audit, messages = _Part(), _Part()
+
+    def write_messages(m: UnitOfWork) -> dict[str, int]:
+        written = {"outbox": m[CycleStore].write_outbox(run, output.decisions, rows.ids, now)}
+        checkpoint("outbox_written")
+        return written
+
+    def finish_audit(_: UnitOfWork, written: dict[str, int]) -> dict[str, int]:
+        checkpoint("records_committed")
+        return written
+
+    def finish_messages(m: UnitOfWork, written: dict[str, int]) -> dict[str, Any]:
+        checkpoint("audit_committed")
+        stored = counts(written)
+        m[CycleStore].complete_run(run.id, now, stored)
+        return stored
+
+    with ThreadPoolExecutor(2, thread_name_prefix="cycle-write") as pool:
+        audit_done = pool.submit(_part, audit, uow_factory, lambda a: _audit(a, run, output, now, checkpoint),
+                                 finish_audit)
+        messages_done = pool.submit(_part, messages, uow_factory, write_messages, finish_messages)
         try:
             written = _records(store, run, output, rows, checkpoint)
-            if not hs.wait_messages():
-                raise _Aborted("the outbox rows failed")
+            if not all([audit.wait_ready(), messages.wait_ready()]):
+                raise _Aborted("a part of the write failed")
             uow.commit()
         except BaseException as exc:
-            hs.records_committed(False)
-            cause = _own_failure(messages)
+            for part in (audit, messages):
+                part.go(False)
+            cause = _own_failure([audit_done, messages_done])
             if isinstance(exc, _Aborted) and cause is not None:
-                raise cause from None  # the messages side failed first: its error is the one to report
+                raise cause from None  # another part failed first: its error is the one to report
             raise
-        hs.records_committed(True, written)
-        return messages.result()
+        audit.go(True)
+        try:
+            written.update(audit_done.result())
+        except BaseException:
+            messages.go(False)
+            raise
+        messages.go(True, written)
+        return messages_done.result()
 
 
-def _own_failure(messages: Future[dict[str, Any]]) -> BaseException | None:
-    """What the messages side raised, unless it only rolled back because the records failed."""
-    try:
-        messages.result()
-    except _Aborted:
-        return None
-    except BaseException as exc:  # returned, to be raised by the caller
-        return exc
+def _own_failure(parts: list[Future[dict[str, Any]]]) -> BaseException | None:
+    """What a part raised first, unless it only rolled back because another failed."""
+    for done in parts:
+        try:
+            done.result()
+        except _Aborted:
+            continue
+        except BaseException as exc:  # returned, to be raised by the caller
+            return exc
     return None
-
-
-def _messages(uow_factory: UowFactory, run: RunRecord, output: CycleOutput, rows: DecisionRows, now: datetime,
-              checkpoint: Callable[[str], None], counts: Counts, hs: _Handshake) -> dict[str, Any]:
-    try:
-        with uow_factory() as uow:
-            store = uow[CycleStore]
-            written = _outbox(uow, store, run, output, rows, now, checkpoint)
-            hs.messages_ready(True)
-            if not hs.wait_records():
-                raise _Aborted("the records failed")
-            checkpoint("records_committed")
-            stored = counts({**hs.written, **written})
-            store.complete_run(run.id, now, stored)
-            uow.commit()
-            return stored
-    finally:
-        hs.messages_ready(False)  # no-op once ready: only a failure before it gets here first
