@@ -78,3 +78,21 @@ def test_a_failed_query_or_a_wrong_column_count_names_the_query(tmp_path: Path) 
     with pytest.raises(SqliteReadError, match="no SQLite database at .*absent.db"):
         read_sqlite(tmp_path / "absent.db", {"a": "SELECT * FROM probe"}, {"a": ["n"]})
     assert not (tmp_path / "absent.db").exists() and read_sqlite(db, {}, {}) == {}
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def test_the_reported_peak_is_the_readers_own_not_its_parents(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    db = _database(tmp_path)
+    ballast = b"x" * (400 * 2**20)  # resident in this process when the reader is started
+    parent_mb = _rss_mb()
+    with caplog.at_level("INFO", logger="cupx.adapters.sqlite_reads"):
+        read_sqlite(db, {"n": "SELECT count(*) FROM probe"}, {"n": ["n"]})
+    peaks = [r.reader_peak_rss_mb for r in caplog.records if hasattr(r, "reader_peak_rss_mb")]
+    del ballast
+    # ru_maxrss would report at least the parent's size, carried across fork and exec
+    assert len(peaks) == 1 and 0 < peaks[0] < parent_mb - 300, (peaks, parent_mb)

@@ -94,7 +94,21 @@ def _child(request: dict[str, Any]) -> None:
         cur.close()
     finally:
         conn.close()
-    print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"peak_rss_mb": _own_peak_rss_mb()}))
+
+
+def _own_peak_rss_mb() -> float:
+    """This process's own peak RSS. Not `ru_maxrss`: Linux carries the parent's resident size at the fork
+    into it across exec, so a reader started by a large process reported that process's size (seen: 3 GB
+    for a reader whose own peak was ~0.5 GB). VmHWM belongs to this process's address space alone."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc: the best there is
 
 
 if __name__ == "__main__":
