@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -51,6 +52,38 @@ def test_bulk_insert_of_many_chunks_keeps_every_row_in_order(engine: Engine,
         conn.commit()
         got = conn.execute(select(customers.c.external_id).order_by(customers.c.id)).scalars().all()
     assert got == frame["external_id"].to_list()
+
+
+def test_rows_prepared_on_another_thread_insert_as_plain_rows_do(engine: Engine,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "_STAGED_ROWS", 1_000)  # on SQLite the prepared rows are staged in a file
+    n = 2_345
+    frame = pl.DataFrame({"external_id": [f"P{i}" for i in range(n)], "name_enc": [bytes([i % 256]) for i in range(n)],
+                          "row_hash": [f"h{i}" for i in range(n)], "created_at": [NOW] * n, "updated_at": [NOW] * n,
+                          "customer_since": [date(2020, 1, 1 + i % 28) if i % 3 else None for i in range(n)]})
+    with engine.connect() as conn, ThreadPoolExecutor(1) as helper:
+        conn.begin()
+        prepared = helper.submit(bulk.prepare_rows, engine.dialect.name, "customers", frame).result()
+        assert (prepared.stage is not None) == (engine.dialect.name == "sqlite")
+        assert bulk_insert(conn, customers, prepared) == n
+        with pytest.raises(RuntimeError, match="already inserted"):  # prepared rows go in once
+            bulk_insert(conn, customers, prepared)
+        conn.commit()
+        got = conn.execute(select(customers.c.external_id, customers.c.name_enc, customers.c.customer_since)
+                           .order_by(customers.c.id)).all()
+    assert [tuple(r) for r in got] == list(frame.select("external_id", "name_enc", "customer_since").iter_rows())
+
+
+def test_rows_prepared_for_another_table_are_refused(engine: Engine) -> None:
+    prepared = bulk.prepare_rows(engine.dialect.name, "customers", [{"external_id": "X", "name_enc": b"x",
+                                                                     "row_hash": "h", "created_at": NOW,
+                                                                     "updated_at": NOW}])
+    with engine.connect() as conn:
+        conn.begin()
+        with pytest.raises(ValueError, match="prepared for .* table customers cannot go into .* customer_phones"):
+            bulk_insert(conn, customer_phones, prepared)
+        assert conn.execute(text("SELECT count(*) FROM customers")).scalar_one() == 0
+        conn.rollback()
 
 
 def test_allocate_ids_moves_past_the_block(engine: Engine) -> None:

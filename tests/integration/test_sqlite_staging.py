@@ -68,13 +68,13 @@ def _stored(engine: Engine, table: str) -> list[tuple[Any, ...]]:
 def _insert_all(engine: Engine, staged_from: int, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(bulk, "_STAGED_ROWS", staged_from)
     staged: list[str] = []
-    real = bulk.insert_staged
+    real = sqlite_staging.Stage.insert_into
 
-    def spy(raw: Any, table: str, frame: pl.DataFrame) -> None:
+    def spy(stage: sqlite_staging.Stage, raw: Any, table: str) -> None:
         staged.append(table)
-        real(raw, table, frame)
+        real(stage, raw, table)
 
-    monkeypatch.setattr(bulk, "insert_staged", spy)
+    monkeypatch.setattr(sqlite_staging.Stage, "insert_into", spy)
     with engine.connect() as conn:
         conn.begin()
         for table, frame in _frames().items():
@@ -121,6 +121,15 @@ def test_staged_rows_go_with_the_transaction_and_the_file_with_the_insert(
     with sqlite_engine.connect() as conn:  # the same pooled connection, returned and taken again
         assert conn.execute(text("SELECT count(*) FROM customers")).scalar_one() == 0
         assert not [r[1] for r in conn.exec_driver_sql("PRAGMA database_list") if r[1] not in ("main", "temp")]
+
+
+def test_prepared_rows_not_inserted_leave_no_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(bulk, "_STAGED_ROWS", 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    prepared = bulk.prepare_rows("sqlite", "customers", _frames()["customers"])
+    assert prepared.stage is not None and list(tmp_path.iterdir())  # staged, waiting for its insert
+    prepared.discard()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_without_a_free_attachment_slot_the_insert_falls_back(sqlite_engine: Engine, tmp_path: Path,

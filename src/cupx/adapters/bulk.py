@@ -7,6 +7,12 @@
   raw sqlite3 cursor, or from 50,000 rows copies them from a staging file written in C
   (`cupx.adapters.sqlite_staging`). It never commits: the rows land or vanish with the caller's
   transaction.
+- `prepare_rows(dialect, table, rows)` does the work of a later `bulk_insert` that needs no connection
+  (typing, conversion and, on SQLite, the staging file) and returns `PreparedRows`, which `bulk_insert`
+  then takes as its rows. It may run on another thread while the connection inserts something else: a
+  writer that inserts several large tables in turn overlaps each table's preparation with the previous
+  table's insert (`prepared_ahead` runs the preparation on a helper thread and frees, on the way out,
+  whatever was not inserted). Prepared rows are inserted once; `discard()` frees those that will not be.
 - Values are converted to what SQLAlchemy's own types store, so reading back through the tables gives
   the same values as a Core insert would: dates as ISO text and instants as naive UTC text on SQLite
   (`UtcDateTime` puts UTC back on read), booleans as 0/1; `bytes` columns (encrypted data) as bytea.
@@ -29,8 +35,9 @@ Usage (cycle, simulator, imports):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -50,11 +57,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
-from cupx.adapters.sqlite_staging import insert_staged, staging_available
+from cupx.adapters.sqlite_staging import Stage, stage_rows, staging_available
 from cupx.adapters.tables.base import metadata
 from cupx.adapters.types import UtcDateTime
 
-__all__ = ["allocate_ids", "bulk_insert", "polars_schema", "to_frame"]
+__all__ = ["PreparedRows", "allocate_ids", "bulk_insert", "polars_schema", "prepare_rows", "prepared_ahead",
+           "to_frame"]
 
 _SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%6f"  # the text SQLAlchemy's SQLite DateTime stores and parses
 _COPY_CHUNK_ROWS = 100_000  # bounded memory for the encoded rows of one COPY chunk
@@ -135,9 +143,55 @@ def _check_aware_rows(data: list[Any], positions: list[int], names: list[str]) -
                 raise ValueError(f"naive datetimes in column {names[i]!r} refused: store aware UTC instants")
 
 
+class PreparedRows:
+    """Rows made ready for `bulk_insert` into one table of one kind of database (`prepare_rows`)."""
+
+    def __init__(self, table: Table, dialect: str, frame: pl.DataFrame, stage: Stage | None) -> None:
+        self.table, self.dialect, self.frame, self.stage = table, dialect, frame, stage
+        self.height = frame.height
+        self.spent = False  # inserted or discarded: never inserted (again)
+
+    def discard(self) -> None:
+        """Free the staging file, if any (the rows will not be inserted)."""
+        self.spent = True
+        if self.stage is not None:
+            self.stage.discard()
+
+
+def prepare_rows(dialect: str, table: Table | str,
+                 rows: pl.DataFrame | Iterable[Mapping[str, Any] | Sequence[Any]],
+                 columns: Sequence[str] | None = None) -> PreparedRows:
+    """What `bulk_insert` would do before it touches the connection, done now (`dialect`: "postgresql" or
+    "sqlite"). Uses no connection, so it may run on any thread."""
+    tbl = _table(table)
+    df = to_frame(tbl, rows, columns)
+    if dialect == "postgresql" or df.height == 0:
+        return PreparedRows(tbl, dialect, df, None)  # COPY already encodes its next chunk while one is sent
+    out = _sqlite_values(df)
+    return PreparedRows(tbl, dialect, out, stage_rows(out) if out.height >= _STAGED_ROWS else None)
+
+
+@contextmanager
+def prepared_ahead(make: Callable[[], list[PreparedRows]]) -> Iterator[Future[list[PreparedRows]]]:
+    """Run `make` (which calls `prepare_rows`) on a helper thread while the caller inserts other rows;
+    yields its future. Whatever it prepared and the caller did not insert is discarded on the way out,
+    so a failure leaves no staging file behind (the caller's own error is the one raised)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="bulk-ahead") as helper:
+        ready = helper.submit(make)
+        try:
+            yield ready
+        finally:
+            try:
+                prepared = ready.result()
+            except BaseException:  # raised to the caller by its own result(), or hidden by its own error
+                prepared = []
+            for rows in prepared:
+                rows.discard()  # no-op for the rows inserted
+
+
 def bulk_insert(connection: Connection,
                 table: Table | str,
-                rows: pl.DataFrame | Iterable[Mapping[str, Any] | Sequence[Any]],
+                rows: PreparedRows | pl.DataFrame | Iterable[Mapping[str, Any] | Sequence[Any]],
                 columns: Sequence[str] | None = None) -> int:
     """Insert every row into `table` in the caller's transaction; returns the number of rows.
 
@@ -145,14 +199,26 @@ def bulk_insert(connection: Connection,
     include `id` only when you allocated ids (`allocate_ids`).
     """
     tbl = _table(table)
-    df = to_frame(tbl, rows, columns)
-    if df.height == 0:
-        return 0
-    if connection.dialect.name == "postgresql":
-        _copy_postgres(connection, tbl.name, df)
-    else:
-        _executemany_sqlite(connection, tbl.name, df)
-    return df.height
+    dialect = connection.dialect.name
+    if not isinstance(rows, PreparedRows):
+        rows = prepare_rows(dialect, tbl, rows, columns) if dialect == "postgresql" else \
+            PreparedRows(tbl, dialect, _sqlite_values(to_frame(tbl, rows, columns)), None)
+    elif rows.spent:
+        raise RuntimeError(f"rows prepared for {rows.table.name} were already inserted or discarded")
+    elif rows.table is not tbl or rows.dialect != dialect:
+        rows.discard()
+        raise ValueError(f"rows prepared for {rows.dialect} table {rows.table.name} cannot go into "
+                         f"{dialect} table {tbl.name}")
+    try:
+        if rows.height == 0:
+            return 0
+        if dialect == "postgresql":
+            _copy_postgres(connection, tbl.name, rows.frame)
+        else:
+            _insert_sqlite(connection, tbl.name, rows.frame, rows.stage)
+        return rows.height
+    finally:
+        rows.discard()  # no-op once inserted: its stage deletes its own file
 
 
 def _wire_type(sa_type: TypeEngine[Any]) -> pl.DataType:
@@ -205,8 +271,8 @@ def _sqlite_values(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(conv) if conv else df
 
 
-def _executemany_sqlite(connection: Connection, table: str, df: pl.DataFrame) -> None:
-    out = _sqlite_values(df)
+def _insert_sqlite(connection: Connection, table: str, out: pl.DataFrame, stage: Stage | None) -> None:
+    """`out`: rows in SQLite's stored values; `stage`: the same rows in a staging file, if prepared."""
     cols = ", ".join(f'"{c}"' for c in out.columns)
     marks = ", ".join("?" for _ in out.columns)
     raw = connection.connection.driver_connection
@@ -218,7 +284,8 @@ def _executemany_sqlite(connection: Connection, table: str, df: pl.DataFrame) ->
         if big:  # a large page cache keeps the table's indexes in memory while the rows go in
             cur.execute(f"PRAGMA cache_size = {_BIG_CACHE_KIB}")
         if out.height >= _STAGED_ROWS and staging_available(raw):
-            insert_staged(raw, table, out)  # the values cross in C (cupx.adapters.sqlite_staging)
+            # the values cross in C (cupx.adapters.sqlite_staging)
+            (stage if stage is not None else stage_rows(out)).insert_into(raw, table)
         else:
             # zip over plain lists makes the row tuples in C, faster than DataFrame.iter_rows.
             columns = [out[c].to_list() for c in out.columns]

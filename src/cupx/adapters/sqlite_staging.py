@@ -7,6 +7,10 @@ Arrow columns in C, attaches that file to the caller's sqlite3 connection and co
 takes about half the time of `executemany`, whose cost is mostly building and binding a Python object
 per value (decisions of a 1M-account cycle: 3.6 s -> 2.1 s).
 
+The two halves may also run apart: `stage_rows(frame)` writes the file and needs no connection, so it can
+run on another thread while the connection copies other rows (the staging is about half of the time);
+`Stage.insert_into(raw, table)` then copies it, and `Stage.discard()` deletes a stage that will not be.
+
 Invariants:
 - the rows land or vanish with the caller's transaction, exactly as `executemany` would insert them: the
   staged values keep their storage class (INTEGER, REAL, TEXT, BLOB, NULL) and the table's own column
@@ -32,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # frames only pass through: the engine module (cupx.adapters.db) imports this one
     import polars as pl
 
-__all__ = ["detach_stages", "insert_staged", "staging_available"]
+__all__ = ["Stage", "detach_stages", "insert_staged", "stage_rows", "staging_available"]
 
 _PREFIX = "cupx_stage_"
 _CHUNK_ROWS = 100_000
@@ -64,20 +68,47 @@ def _batches(frame: pl.DataFrame) -> Any:
                                              (batch for chunk in chunks for batch in chunk.to_batches()))
 
 
-def insert_staged(raw: sqlite3.Connection, table: str, frame: pl.DataFrame) -> None:
-    """Insert every row of `frame` (columns named like the table's) into `table`, in the open transaction."""
+class Stage:
+    """Rows written to a staging file, waiting to be copied into a table (once)."""
+
+    def __init__(self, folder: Path, columns: list[str]) -> None:
+        self._folder: Path | None = folder
+        self.columns = columns
+
+    def insert_into(self, raw: sqlite3.Connection, table: str) -> None:
+        """Copy the rows into `table` in the open transaction of `raw`; the file is deleted either way."""
+        if self._folder is None:
+            raise RuntimeError("this stage was already inserted or discarded")
+        try:
+            name = _PREFIX + uuid.uuid4().hex[:12]
+            raw.execute(f"ATTACH DATABASE ? AS {name}", (str(self._folder / "rows.db"),))
+            cols = ", ".join(f'"{c}"' for c in self.columns)
+            raw.execute(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM {name}.rows')  # noqa: S608
+        finally:
+            self.discard()  # still readable through the attachment until detached
+
+    def discard(self) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+def stage_rows(frame: pl.DataFrame) -> Stage:
+    """Write `frame` (in the values SQLite stores) to a new staging file; touches no open connection."""
     import adbc_driver_sqlite.dbapi as adbc  # brings pyarrow: only for large inserts
 
     folder = Path(tempfile.mkdtemp(prefix="cupx-stage-"))
     try:
-        path = folder / "rows.db"
-        with adbc.connect(str(path), autocommit=True) as stage, stage.cursor() as cur:
+        with adbc.connect(str(folder / "rows.db"), autocommit=True) as stage, stage.cursor() as cur:
             cur.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover
             cur.execute("PRAGMA synchronous = OFF")
             cur.adbc_ingest("rows", _batches(frame), mode="create")
-        name = _PREFIX + uuid.uuid4().hex[:12]
-        raw.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        raw.execute(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM {name}.rows')  # noqa: S608
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)  # still readable through the attachment until detached
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Stage(folder, list(frame.columns))
+
+
+def insert_staged(raw: sqlite3.Connection, table: str, frame: pl.DataFrame) -> None:
+    """Insert every row of `frame` (columns named like the table's) into `table`, in the open transaction."""
+    stage_rows(frame).insert_into(raw, table)

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -29,9 +29,9 @@ from cupx.compliance.business_calendar import add_years
 from cupx.compliance.decision import Decision
 from cupx.services.uow import UnitOfWork
 
-__all__ = ["AuditRecordIn", "AuditRepository", "VerifyReport", "append_frame", "append_records", "chain_head",
-           "chained", "export_debt", "insert_chained", "purge_expired", "record_frame", "verify_chain",
-           "verify_rows"]
+__all__ = ["AuditRecordIn", "AuditRepository", "PreparedRecords", "VerifyReport", "append_frame", "append_records",
+           "chain_head", "chained", "export_debt", "insert_chained", "purge_expired", "record_frame",
+           "verify_chain", "verify_rows"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,15 @@ class AuditRecordIn:
     override: Mapping[str, Any] | None = None
 
 
+class PreparedRecords(Protocol):
+    """Rows made ready for `insert_frame` ahead of it (`AuditRepository.prepare_frame`), inserted once."""
+
+    height: int
+
+    def discard(self) -> None:
+        """Free what was prepared (the rows will not be inserted)."""
+
+
 class AuditRepository(abc.ABC):
     """Port: append-only storage of chained records."""
 
@@ -57,9 +66,15 @@ class AuditRepository(abc.ABC):
     @abc.abstractmethod
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
 
-    def insert_frame(self, frame: pl.DataFrame) -> None:
+    def insert_frame(self, frame: pl.DataFrame | PreparedRecords) -> None:
         """Bulk form of `insert` (same columns); adapters override it with their bulk path."""
+        assert isinstance(frame, pl.DataFrame), "this repository prepares nothing ahead"
         self.insert(frame.to_dicts())
+
+    def prepare_frame(self, frame: pl.DataFrame) -> pl.DataFrame | PreparedRecords:
+        """`frame` made ready for `insert_frame` now, so that the work can be done on another thread while
+        the connection writes something else. Touches no connection. Adapters with a bulk path override it."""
+        return frame
 
     @abc.abstractmethod
     def checkpoint(self) -> tuple[int, str]:
@@ -138,8 +153,9 @@ def chain_head(uow: UnitOfWork) -> tuple[int, str]:
     return uow[AuditRepository].head()
 
 
-def insert_chained(uow: UnitOfWork, frame: pl.DataFrame) -> int:
-    """Insert rows made by `chained` from this transaction's `chain_head`; returns how many."""
+def insert_chained(uow: UnitOfWork, frame: pl.DataFrame | PreparedRecords) -> int:
+    """Insert rows made by `chained` from this transaction's `chain_head` (or those rows as the repository
+    prepared them); returns how many."""
     if frame.height:
         uow[AuditRepository].insert_frame(frame)
     return frame.height

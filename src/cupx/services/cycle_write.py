@@ -34,8 +34,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+import polars as pl
+
 from cupx.cycle.pipeline import CycleOutput
-from cupx.services.audit import insert_chained
+from cupx.services.audit import AuditRepository, PreparedRecords, insert_chained
 from cupx.services.cycle_audit import cycle_audit_frame, cycle_audit_state
 from cupx.services.cycle_ports import CycleStore, DecisionRows, RunRecord
 from cupx.services.uow import UnitOfWork
@@ -85,17 +87,34 @@ def _audit_and_outbox(uow: UnitOfWork, store: CycleStore, run: RunRecord, output
                       rows: DecisionRows, now: datetime, checkpoint: Callable[[str], None]) -> dict[str, int]:
     """The audit records and the outbox rows in one transaction (a single writer)."""
     recorded, head = cycle_audit_state(uow, run.as_of)
-    # The audit rows (bodies and hash chain: Python and Polars work) are built on a helper thread while the
-    # database takes the outbox rows, so they are ready when the outbox is written.
+    log = uow[AuditRepository]
+    # The audit rows (bodies and hash chain: Python and Polars work) are built and made ready for their
+    # insert (on SQLite: staged in a file) on a helper thread while the database takes the outbox rows.
     with ThreadPoolExecutor(1, thread_name_prefix="cycle-audit") as pool:
-        audit = pool.submit(cycle_audit_frame, output.decisions, run.as_of, now, recorded, head)
-        outbox = store.write_outbox(run, output.decisions, rows.ids, now)
-        records = audit.result()
+        ready = pool.submit(lambda: log.prepare_frame(
+            cycle_audit_frame(output.decisions, run.as_of, now, recorded, head)))
+        try:
+            outbox = store.write_outbox(run, output.decisions, rows.ids, now)
+            records = ready.result()
+        except BaseException:
+            _discard(ready)
+            raise
     written = {"audit": insert_chained(uow, records)}
     checkpoint("audit_written")
     written["outbox"] = outbox
     checkpoint("outbox_written")
     return written
+
+
+def _discard(ready: Future[pl.DataFrame | PreparedRecords]) -> None:
+    """Free the helper's prepared records, which will not be inserted (its own error, if any, is not the
+    one to report: the caller's is)."""
+    try:
+        records = ready.result()
+    except BaseException:
+        return
+    if not isinstance(records, pl.DataFrame):
+        records.discard()
 
 
 class _Part:

@@ -9,11 +9,11 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, delete, insert, select, text
 
-from cupx.adapters.bulk import bulk_insert
+from cupx.adapters.bulk import PreparedRows, bulk_insert, prepare_rows
 from cupx.adapters.repositories.registry import implements
 from cupx.adapters.tables.compliance import guard_audit_checkpoints, guard_audit_records, guard_overrides
 from cupx.compliance.audit import GENESIS
-from cupx.services.audit import AuditRepository
+from cupx.services.audit import AuditRepository, PreparedRecords
 from cupx.services.compliance_overrides import OverrideRepository
 
 __all__ = ["SqlAuditRepository", "SqlOverrideRepository"]
@@ -50,8 +50,12 @@ class SqlAuditRepository(AuditRepository):
         elif rows:
             self.conn.execute(insert(guard_audit_records), [dict(r) for r in rows])
 
-    def insert_frame(self, frame: pl.DataFrame) -> None:
+    def insert_frame(self, frame: pl.DataFrame | PreparedRecords) -> None:
+        assert isinstance(frame, pl.DataFrame | PreparedRows)
         bulk_insert(self.conn, guard_audit_records, frame)
+
+    def prepare_frame(self, frame: pl.DataFrame) -> PreparedRows:
+        return prepare_rows(self.conn.dialect.name, guard_audit_records, frame)
 
     def iter_rows(self) -> Iterator[Mapping[str, Any]]:
         t = guard_audit_records

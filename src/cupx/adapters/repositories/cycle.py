@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, inspect, select, text, update
 
-from cupx.adapters.bulk import allocate_ids, bulk_insert
+from cupx.adapters.bulk import PreparedRows, allocate_ids, bulk_insert, prepare_rows, prepared_ahead
 from cupx.adapters.repositories.registry import implements
 from cupx.adapters.snapshot_reads import read_snapshot
 from cupx.adapters.sqlite_reads import read_sqlite
@@ -297,17 +297,25 @@ class SqlCycleStore(CycleStore):
     def write_records(self, run: RunRecord, decisions: pl.DataFrame, rows: DecisionRows,
                       checkpoint: Callable[[str], None]) -> dict[str, int]:
         as_of = run.as_of
-        counts = {"decisions": bulk_insert(self.conn, "cycle_decisions", rows.new)}
-        checkpoint("decisions_written")
-        prog = progress_rows(decisions, run.id, as_of)
         have = self._existing("SELECT debt_id, step_id, kind FROM ladder_progress WHERE on_date = :as_of",
                               {"debt_id": pl.Int64(), "step_id": pl.String(), "kind": pl.String()}, as_of=as_of)
-        counts["progress"] = bulk_insert(self.conn, "ladder_progress", prog.join(
-            have, on=["debt_id", "step_id", "kind"], how="anti"))
-        # Only the arms the inputs did not hold (`arm_is_new`), and the inputs hold every stored assignment,
-        # those of an earlier attempt of this date included: no read of the whole table (a row per customer
-        # and experiment, growing every night) is needed to skip them. Its key refuses a duplicate anyway.
-        counts["assignments"] = bulk_insert(self.conn, "experiment_assignments", assignment_rows(decisions, as_of))
+        dialect = self.conn.dialect.name
+
+        def later() -> list[PreparedRows]:
+            prog = progress_rows(decisions, run.id, as_of).join(have, on=["debt_id", "step_id", "kind"], how="anti")
+            # Only the arms the inputs did not hold (`arm_is_new`), and the inputs hold every stored assignment,
+            # those of an earlier attempt of this date included: no read of the whole table (a row per customer
+            # and experiment, growing every night) is needed to skip them. Its key refuses a duplicate anyway.
+            return [prepare_rows(dialect, "ladder_progress", prog),
+                    prepare_rows(dialect, "experiment_assignments", assignment_rows(decisions, as_of))]
+
+        # the progress and assignment rows are made ready (on SQLite: staged) while the decisions go in
+        with prepared_ahead(later) as ready:
+            counts = {"decisions": bulk_insert(self.conn, "cycle_decisions", rows.new)}
+            checkpoint("decisions_written")
+            progress, assignments = ready.result()
+            counts["progress"] = bulk_insert(self.conn, "ladder_progress", progress)
+            counts["assignments"] = bulk_insert(self.conn, "experiment_assignments", assignments)
         return counts
 
     def write_outbox(self, run: RunRecord, decisions: pl.DataFrame, ids: pl.DataFrame, now: datetime) -> int:
