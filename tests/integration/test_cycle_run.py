@@ -4,6 +4,7 @@ missing actions, progress across nights, explain agreeing with stored decisions,
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -11,12 +12,14 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select, text
 
+from cupx.adapters import bulk
 from cupx.adapters.tables.compliance import guard_audit_records
 from cupx.adapters.tables.core import outbox_messages
 from cupx.adapters.tables.cycle import cycle_decisions, cycle_runs, experiment_assignments, ladder_progress
 from cupx.bootstrap import Runtime
 from cupx.cycle.pipeline import decide
 from cupx.domain.errors import Conflict
+from cupx.services import cycle_write
 from cupx.services.audit import verify_chain
 from cupx.services.cycle import live_strategies, load_and_score, run_cycle
 from cupx.services.cycle_explain import dry_run, explain_debt
@@ -176,6 +179,37 @@ def test_the_failing_side_is_the_error_reported(runtime: Runtime, fail_at: str) 
         audit = conn.execute(select(func.count()).select_from(guard_audit_records)).scalar_one()
     assert error == f"ValueError: root cause at {fail_at}"
     assert set(_counts(runtime).values()) == {0} and audit == 0
+
+
+@pytest.mark.parametrize("fail_in", ["audit_records", "decisions_written"])
+def test_a_failure_while_rows_are_staged_ahead_leaves_nothing(runtime: Runtime, fail_in: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are made ready on helper threads while others go in (on SQLite, staged in files): whether the
+    helper fails (building the audit records) or the writer does, its error is the one reported, nothing is
+    stored and no staging file is left behind."""
+    _setup(runtime, n=40)
+    monkeypatch.setattr(bulk, "_STAGED_ROWS", 1)  # every insert of the write goes through a staging file
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def broken(*_: object) -> pl.DataFrame:
+        raise ValueError("root cause in audit_records")
+
+    def crash(point: str) -> None:
+        if point == fail_in:
+            raise ValueError(f"root cause in {point}")
+
+    if fail_in == "audit_records":
+        monkeypatch.setattr(cycle_write, "cycle_audit_frame", broken)
+    with pytest.raises(ValueError, match=f"root cause in {fail_in}"):
+        run_cycle(runtime.uow, AS_OF, NOW, checkpoint=crash)
+    with runtime.engine.connect() as conn:
+        error = conn.execute(select(cycle_runs.c.last_error)).scalar_one()
+        audit = conn.execute(select(func.count()).select_from(guard_audit_records)).scalar_one()
+    assert error == f"ValueError: root cause in {fail_in}"
+    assert set(_counts(runtime).values()) == {0} and audit == 0
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert run_cycle(runtime.uow, AS_OF, NOW).status == "completed" and _counts(runtime)["outbox_messages"] > 0
 
 
 def test_next_night_builds_on_the_progress_of_the_first(runtime: Runtime) -> None:
