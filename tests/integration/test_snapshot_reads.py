@@ -62,9 +62,9 @@ def test_whole_portfolio_read_equals_the_per_customer_read(runtime: Runtime, mon
     monkeypatch.setattr(cycle_repository, "SQLITE_CHILD_READ_MIN_DEBTS", child_from)
     children: list[str] = []
 
-    def spy(database: str, *args: Any) -> dict[str, pl.DataFrame]:
+    def spy(database: str, *args: Any, **kwargs: Any) -> dict[str, pl.DataFrame]:
         children.append(database)
-        return read_sqlite(database, *args)
+        return read_sqlite(database, *args, **kwargs)
 
     monkeypatch.setattr(cycle_repository, "read_sqlite", spy)
     nxt, known = AS_OF + timedelta(days=1), NOW + timedelta(days=1)

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cupx.adapters import sqlite_reads
 from cupx.adapters.sqlite_reads import SqliteReadError, read_sqlite
 
 
@@ -38,7 +39,11 @@ def test_results_are_typed_and_named_positionally(tmp_path: Path) -> None:
     assert frames["pair"].row(0) == (4000, 4000) and frames["none"].height == 0
 
 
-def test_every_query_reads_one_snapshot_while_a_writer_commits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("readers", [1, 2])
+def test_every_query_reads_one_snapshot_while_a_writer_commits(tmp_path: Path, readers: int,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """One reader reads in one transaction; two readers read while this process keeps writers out (the
+    writer waits), so a query of one and a later query of the other still see the same rows."""
     db = _database(tmp_path)
     stop = threading.Event()
     commits = []
@@ -58,7 +63,10 @@ def test_every_query_reads_one_snapshot_while_a_writer_commits(tmp_path: Path) -
         slow = "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000000) " \
                "SELECT count(*) FROM s"
         queries = {"before": "SELECT count(*) FROM probe", "slow": slow, "after": "SELECT count(*) FROM probe"}
-        frames = read_sqlite(db, queries, {q: ["n"] for q in queries})
+        # with two readers: "before" alone in one, "slow" then "after" in the other
+        with caplog.at_level("INFO", logger="cupx.adapters.sqlite_reads"):
+            frames = read_sqlite(db, queries, {q: ["n"] for q in queries}, readers=readers,
+                                 costs={"before": 10, "slow": 5, "after": 1})
         during = len(commits)
     finally:
         stop.set()
@@ -66,7 +74,41 @@ def test_every_query_reads_one_snapshot_while_a_writer_commits(tmp_path: Path) -
     with sqlite3.connect(db) as conn:
         now = conn.execute("SELECT count(*) FROM probe").fetchone()[0]
     assert frames["before"]["n"][0] == frames["after"]["n"][0] < now  # rows were committed, none seen mid-read
-    assert during > 10
+    assert during > (10 if readers == 1 else 0)
+    assert f"in {readers} child process(es)" in caplog.text
+
+
+def test_queries_are_shared_by_cost_largest_first_to_the_least_loaded() -> None:
+    costs = {"events": 3.1, "progress": 2.1, "ledger": 1.7, "debts": 1.2}
+    order = ["debts", "ledger", "events", "progress", "small"]
+    assert sqlite_reads._groups(order, 2, costs) == [["events", "debts"], ["progress", "ledger", "small"]]
+    assert sqlite_reads._groups(order, 1, costs) == [["events", "progress", "ledger", "debts", "small"]]
+    assert sqlite_reads._groups(["a"], 2, {}) == [["a"]]
+
+
+def test_with_a_busy_writer_one_reader_reads_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    db = _database(tmp_path)
+    monkeypatch.setattr(sqlite_reads, "_LOCK_WAIT_S", 0.2)
+    with sqlite3.connect(db, isolation_level=None) as busy:
+        busy.execute("BEGIN IMMEDIATE")  # a writer holding the lock for longer than the readers wait
+        busy.execute("INSERT INTO probe (n) VALUES (-1)")
+        with caplog.at_level("INFO", logger="cupx.adapters.sqlite_reads"):
+            frames = read_sqlite(db, {"a": "SELECT count(*) FROM probe", "b": "SELECT max(n) FROM probe"},
+                                 {"a": ["n"], "b": ["m"]}, readers=2)
+        busy.execute("ROLLBACK")
+    assert frames["a"]["n"][0] == 4000 and frames["b"]["m"][0] == 3999
+    assert "in 1 child process(es)" in caplog.text
+
+
+def test_when_one_of_several_readers_fails_the_error_names_its_query(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    slow = "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000000) SELECT count(*) FROM s"
+    with pytest.raises(SqliteReadError, match=r"query 'missing' failed: .*no such table: nowhere"):
+        read_sqlite(db, {"missing": "SELECT * FROM nowhere", "slow": slow}, {"missing": ["y"], "slow": ["n"]},
+                    readers=2, costs={"missing": 2})
+    with sqlite3.connect(db, timeout=0.1) as conn:  # the lock is let go: a writer gets in at once
+        conn.execute("INSERT INTO probe (n) VALUES (-1)")
 
 
 def test_a_failed_query_or_a_wrong_column_count_names_the_query(tmp_path: Path) -> None:
