@@ -82,6 +82,19 @@ def test_whole_portfolio_read_equals_the_per_customer_read(runtime: Runtime, mon
     assert whole["contact_events"]["payload"].null_count() > 0  # '' read back as null on both paths
 
 
+def test_the_readers_share_the_queries_by_cost_and_an_empty_history_costs_nothing(runtime: Runtime) -> None:
+    wanted = {"progress": "", "assignments": "", "debts": ""}
+    with runtime.engine.connect() as conn:
+        first = cycle_repository._read_costs(conn, wanted)
+    _portfolio(runtime)  # its first night stores progress and experiment arms
+    with runtime.engine.connect() as conn:
+        later = cycle_repository._read_costs(conn, wanted)
+    assert first["progress"] == first["assignments"] == 0
+    assert later["progress"] == cycle_repository._READ_COSTS["progress"] > 0
+    assert later["assignments"] == cycle_repository._READ_COSTS["assignments"] > 0
+    assert first["debts"] == later["debts"] > 0
+
+
 def test_snapshot_readers_see_one_snapshot(engine: Engine) -> None:
     queries = {f"q{i}": "SELECT pg_current_snapshot()::text, current_setting('transaction_read_only')"
                for i in range(4)}
