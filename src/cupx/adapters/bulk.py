@@ -160,15 +160,16 @@ class PreparedRows:
 
 def prepare_rows(dialect: str, table: Table | str,
                  rows: pl.DataFrame | Iterable[Mapping[str, Any] | Sequence[Any]],
-                 columns: Sequence[str] | None = None) -> PreparedRows:
+                 columns: Sequence[str] | None = None, *, stage: bool = True) -> PreparedRows:
     """What `bulk_insert` would do before it touches the connection, done now (`dialect`: "postgresql" or
-    "sqlite"). Uses no connection, so it may run on any thread."""
+    "sqlite"; `stage`: write a large SQLite insert's staging file now). Uses no connection, so it may run
+    on any thread."""
     tbl = _table(table)
     df = to_frame(tbl, rows, columns)
     if dialect == "postgresql" or df.height == 0:
         return PreparedRows(tbl, dialect, df, None)  # COPY already encodes its next chunk while one is sent
     out = _sqlite_values(df)
-    return PreparedRows(tbl, dialect, out, stage_rows(out) if out.height >= _STAGED_ROWS else None)
+    return PreparedRows(tbl, dialect, out, stage_rows(out) if stage and out.height >= _STAGED_ROWS else None)
 
 
 @contextmanager
@@ -201,8 +202,8 @@ def bulk_insert(connection: Connection,
     tbl = _table(table)
     dialect = connection.dialect.name
     if not isinstance(rows, PreparedRows):
-        rows = prepare_rows(dialect, tbl, rows, columns) if dialect == "postgresql" else \
-            PreparedRows(tbl, dialect, _sqlite_values(to_frame(tbl, rows, columns)), None)
+        # staged at the insert, once it is known that the connection has an attachment slot for it
+        rows = prepare_rows(dialect, tbl, rows, columns, stage=False)
     elif rows.spent:
         raise RuntimeError(f"rows prepared for {rows.table.name} were already inserted or discarded")
     elif rows.table is not tbl or rows.dialect != dialect:

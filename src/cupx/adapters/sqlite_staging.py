@@ -1,15 +1,13 @@
 """Large SQLite inserts through a staging file: the rows cross into SQLite in C, not as Python objects.
 
-`insert_staged(raw, table, frame)` writes the frame (already in the values SQLite stores: text dates and
-instants, 0/1 booleans) into a private staging database file with the ADBC SQLite driver, which binds
-Arrow columns in C, attaches that file to the caller's sqlite3 connection and copies the rows with one
-`INSERT INTO main.table SELECT ... FROM stage`, inside the caller's transaction. At a million rows this
-takes about half the time of `executemany`, whose cost is mostly building and binding a Python object
-per value (decisions of a 1M-account cycle: 3.6 s -> 2.1 s).
-
-The two halves may also run apart: `stage_rows(frame)` writes the file and needs no connection, so it can
-run on another thread while the connection copies other rows (the staging is about half of the time);
-`Stage.insert_into(raw, table)` then copies it, and `Stage.discard()` deletes a stage that will not be.
+`stage_rows(frame)` writes the frame (already in the values SQLite stores: text dates and instants, 0/1
+booleans) into a private staging database file with the ADBC SQLite driver, which binds Arrow columns in
+C; `Stage.insert_into(raw, table)` attaches that file to the caller's sqlite3 connection and copies the
+rows with one `INSERT INTO main.table SELECT ... FROM stage`, inside the caller's transaction. At a
+million rows this takes about half the time of `executemany`, whose cost is mostly building and binding
+a Python object per value (decisions of a 1M-account cycle: 3.6 s -> 2.1 s). The staging needs no
+connection, so it can run on another thread while the connection copies other rows (it is about half of
+the time); `Stage.discard()` deletes a stage that will not be copied.
 
 Invariants:
 - the rows land or vanish with the caller's transaction, exactly as `executemany` would insert them: the
@@ -36,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # frames only pass through: the engine module (cupx.adapters.db) imports this one
     import polars as pl
 
-__all__ = ["Stage", "detach_stages", "insert_staged", "stage_rows", "staging_available"]
+__all__ = ["Stage", "detach_stages", "stage_rows", "staging_available"]
 
 _PREFIX = "cupx_stage_"
 _CHUNK_ROWS = 100_000
@@ -107,8 +105,3 @@ def stage_rows(frame: pl.DataFrame) -> Stage:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return Stage(folder, list(frame.columns))
-
-
-def insert_staged(raw: sqlite3.Connection, table: str, frame: pl.DataFrame) -> None:
-    """Insert every row of `frame` (columns named like the table's) into `table`, in the open transaction."""
-    stage_rows(frame).insert_into(raw, table)
